@@ -1,0 +1,4 @@
+#pragma once
+// Everything descent offers. Users include this, or a module umbrella such as <descent/optim.hpp>.
+
+#include <descent/optim.hpp>

@@ -1,0 +1,90 @@
+#pragma once
+
+#include <descent/optim/detail/math.hpp>
+#include <descent/optim/detail/options.hpp>
+
+#include <cstdint>
+#include <string_view>
+#include <tuple>
+
+namespace descent {
+
+/// Adadelta: steps measured in the units of past steps, so no learning rate is needed.
+///
+///   g_t     = grad + weight_decay * param                   (when weight_decay != 0)
+///   v_t     = rho * v_{t-1} + (1 - rho) * g_t^2
+///   delta_t = sqrt(u_{t-1} + epsilon) / sqrt(v_t + epsilon) * g_t
+///   u_t     = rho * u_{t-1} + (1 - rho) * delta_t^2
+///   param  <- param - learning_rate * delta_t
+///
+/// Defaults: learning_rate 1.0, rho 0.9, epsilon 1e-6, weight_decay 0 (torch.optim.Adadelta).
+/// Zeiler, "ADADELTA: An Adaptive Learning Rate Method", 2012.
+template <class Scalar>
+class Adadelta {
+ public:
+  static constexpr std::string_view name = "adadelta";
+  static constexpr std::string_view class_name = "Adadelta";
+
+  struct Options {
+    Scalar learning_rate = Scalar(1);
+    Scalar rho = Scalar(0.9);
+    Scalar epsilon = Scalar(1e-6);
+    Scalar weight_decay = Scalar(0);
+  };
+
+  struct State {
+    Buffer<Scalar> square_avg;  ///< v: running average of g^2
+    Buffer<Scalar> acc_delta;   ///< u: running average of delta^2
+    std::int64_t step = 0;
+    static constexpr auto fields() {
+      return std::tuple{detail::field("step", &State::step),
+                        detail::field("square_avg", &State::square_avg),
+                        detail::field("acc_delta", &State::acc_delta)};
+    }
+  };
+
+  static constexpr auto option_fields() {
+    return std::tuple{detail::field("learning_rate", &Options::learning_rate),
+                      detail::field("rho", &Options::rho),
+                      detail::field("epsilon", &Options::epsilon),
+                      detail::field("weight_decay", &Options::weight_decay)};
+  }
+
+  explicit Adadelta(const Options& options = {}) : m_options(options) {
+    detail::require_nonnegative(class_name, "learning_rate", options.learning_rate);
+    detail::require_rate(class_name, "rho", options.rho);
+    detail::require_positive(class_name, "epsilon", options.epsilon);
+    detail::require_nonnegative(class_name, "weight_decay", options.weight_decay);
+  }
+
+  const Options& options() const { return m_options; }
+
+  template <class Param>
+  State init(const Eigen::DenseBase<Param>& param) const {
+    return {Buffer<Scalar>::Zero(param.size()), Buffer<Scalar>::Zero(param.size()), 0};
+  }
+
+  template <class Param, class Grad>
+  void step(Param&& param, const Eigen::DenseBase<Grad>& grad, State& state) const {
+    const Options& o = m_options;
+    detail::check_step<Scalar>(class_name, param, grad);
+    detail::check_buffer(class_name, "square_avg", state.square_avg, param.size());
+    detail::check_buffer(class_name, "acc_delta", state.acc_delta, param.size());
+    ++state.step;
+    const auto update = [o](auto&& p, const auto& g, auto&& square_avg, auto&& acc_delta) {
+      detail::ChunkScratch<Scalar> scratch;
+      auto delta = scratch.head(p.size());
+      detail::running_average(square_avg, g * g, o.rho);
+      delta = (acc_delta + o.epsilon).sqrt() / (square_avg + o.epsilon).sqrt() * g;
+      detail::running_average(acc_delta, delta * delta, o.rho);
+      p -= o.learning_rate * delta;
+    };
+    detail::for_each_chunk(param, grad, detail::with_l2_decay(o.weight_decay, update),
+                           state.square_avg.data(), state.acc_delta.data());
+  }
+
+ private:
+  Options m_options;
+};
+
+}  // namespace descent

@@ -1,0 +1,50 @@
+#pragma once
+// The momentum buffer that Momentum and Nesterov share (PyTorch's SGD with momentum).
+
+#include <descent/optim/detail/math.hpp>
+#include <descent/optim/detail/options.hpp>
+
+#include <cstdint>
+#include <string_view>
+#include <tuple>
+
+namespace descent::detail {
+
+template <class Scalar>
+struct MomentumState {
+  Buffer<Scalar> momentum_buffer;
+  std::int64_t step = 0;
+  static constexpr auto fields() {
+    return std::tuple{field("step", &MomentumState::step),
+                      field("momentum_buffer", &MomentumState::momentum_buffer)};
+  }
+};
+
+/// buf <- g on the first step, then momentum * buf + (1 - dampening) * g;
+/// param <- param - lr * buf, or with nesterov param <- param - lr * (g + momentum * buf).
+template <class Scalar, class Param, class Grad>
+void heavy_ball_step(std::string_view who, Param& param, const Eigen::DenseBase<Grad>& grad,
+                     MomentumState<Scalar>& state, Scalar lr, Scalar momentum, Scalar dampening,
+                     Scalar weight_decay, bool nesterov) {
+  check_step<Scalar>(who, param, grad);
+  check_buffer(who, "momentum_buffer", state.momentum_buffer, param.size());
+  const bool first = state.step == 0;
+  ++state.step;
+  for_each_chunk(param, grad,
+                 with_l2_decay(weight_decay,
+                               [=](auto&& p, const auto& g, auto&& buf) {
+                                 if (first) {
+                                   buf = g;
+                                 } else {
+                                   buf = buf * momentum + g * (Scalar(1) - dampening);
+                                 }
+                                 if (nesterov) {
+                                   p -= lr * (g + momentum * buf);
+                                 } else {
+                                   p -= lr * buf;
+                                 }
+                               }),
+                 state.momentum_buffer.data());
+}
+
+}  // namespace descent::detail

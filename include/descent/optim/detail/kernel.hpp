@@ -1,0 +1,156 @@
+#pragma once
+// The one loop every optimizer runs: walk param, grad and the state buffers together in chunks
+// small enough to stay in L1, and hand each chunk to the optimizer's update as Eigen arrays.
+//
+// An update writes several arrays (moments, then the parameter). Written as whole-tensor Eigen
+// expressions that would be one pass per array; run chunk by chunk, every array is read from and
+// written to memory once, so a step costs one fused pass while each line stays a plain array
+// expression that Eigen vectorizes (sqrt and division included, without special flags).
+
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace descent {
+
+/// Storage for optimizer state: one flat array per buffer, in the parameter's storage order.
+template <class Scalar>
+using Buffer = Eigen::Array<Scalar, Eigen::Dynamic, 1>;
+
+namespace detail {
+
+/// Elements per chunk: 4 KiB of each stream, so param, grad and three buffers fit in L1 together.
+template <class Scalar>
+inline constexpr Eigen::Index chunk_size = 4096 / static_cast<Eigen::Index>(sizeof(Scalar));
+
+template <class Xpr>
+bool is_contiguous(const Xpr& x) {
+  return x.innerStride() == 1 && (x.outerSize() <= 1 || x.outerStride() == x.innerSize());
+}
+
+template <class P, class G>
+void check_shapes(std::string_view who, const Eigen::DenseBase<P>& param,
+                  const Eigen::DenseBase<G>& grad) {
+  if (param.rows() == grad.rows() && param.cols() == grad.cols()) return;
+  std::ostringstream msg;
+  msg << "descent::" << who << "::step: grad is " << grad.rows() << "x" << grad.cols()
+      << " but param is " << param.rows() << "x" << param.cols();
+  throw std::invalid_argument(msg.str());
+}
+
+template <class Scalar>
+void check_buffer(std::string_view who, std::string_view name, const Buffer<Scalar>& buffer,
+                  Eigen::Index size) {
+  if (buffer.size() == size) return;
+  std::ostringstream msg;
+  msg << "descent::" << who << "::step: state." << name << " holds " << buffer.size()
+      << " elements but param has " << size << " (was the state made by init() for this param?)";
+  throw std::invalid_argument(msg.str());
+}
+
+/// Calls `update(p, g, s...)` over matching chunks of param, grad and each state buffer.
+/// p and s are writable Eigen arrays, g a read-only one, all of the same length (at most
+/// chunk_size). State buffers hold the parameter's elements in its storage order.
+/// The update must write p last: when weight decay is folded into g, g reads p.
+template <class P, class G, class Update, class... S>
+void for_each_chunk(Eigen::DenseBase<P>& param_base, const Eigen::DenseBase<G>& grad_base,
+                    Update&& update, S*... state) {
+  using T = typename P::Scalar;
+  static_assert((std::is_same_v<T, S> && ...), "state buffers must match the param's Scalar");
+  static_assert(bool(P::Flags & Eigen::DirectAccessBit) && bool(P::Flags & Eigen::LvalueBit),
+                "descent: param must be a writable Eigen object with direct memory access "
+                "(Matrix, Array, Map, Ref, Block)");
+  using Vec = Buffer<T>;
+  using Contiguous = Eigen::Map<Vec>;
+  using Strided = Eigen::Map<Vec, Eigen::Unaligned, Eigen::InnerStride<>>;
+  using ConstContiguous = Eigen::Map<const Vec>;
+  using ConstStrided = Eigen::Map<const Vec, Eigen::Unaligned, Eigen::InnerStride<>>;
+  constexpr Eigen::Index chunk = chunk_size<T>;
+
+  P& param = param_base.derived();
+  const G& grad = grad_base.derived();
+  if (param.size() == 0) return;
+
+  // The grad can be read in place when it lays its elements out like the param does.
+  constexpr bool grad_direct = bool(G::Flags & Eigen::DirectAccessBit);
+  bool grad_in_place = false;
+  bool grad_contiguous = false;
+  if constexpr (grad_direct) {
+    grad_in_place = (P::IsVectorAtCompileTime && G::IsVectorAtCompileTime) ||
+                    (bool(P::IsRowMajor) == bool(G::IsRowMajor));
+    grad_contiguous = is_contiguous(grad);
+  }
+  // A contiguous param is walked as one long vector, else inner vector by inner vector.
+  const bool flat = is_contiguous(param) && (!grad_in_place || grad_contiguous);
+  const Eigen::Index inner = flat ? param.size() : param.innerSize();
+  const Eigen::Index outer = flat ? 1 : param.outerSize();
+  const Eigen::Index p_stride = param.innerStride();
+
+  // Element k of inner vector j as (row, col) of the param; used when grad is an expression.
+  const auto position = [&](Eigen::Index j, Eigen::Index k) {
+    Eigen::Index in = k, out = j;
+    if (flat) {
+      in = k % param.innerSize();
+      out = k / param.innerSize();
+    }
+    return P::IsRowMajor ? std::pair{out, in} : std::pair{in, out};
+  };
+
+  Eigen::Array<T, chunk, 1> grad_copy;
+  for (Eigen::Index j = 0; j < outer; ++j) {
+    for (Eigen::Index i = 0; i < inner; i += chunk) {
+      const Eigen::Index len = std::min(chunk, inner - i);
+      const Eigen::Index offset = j * param.innerSize() + i;
+      T* p = param.data() + j * param.outerStride() + i * p_stride;
+
+      const auto run = [&](auto&& g) {
+        if (p_stride == 1) {
+          update(Contiguous(p, len), g, Contiguous(state + offset, len)...);
+        } else {
+          update(Strided(p, len, Eigen::InnerStride<>(p_stride)), g,
+                 Contiguous(state + offset, len)...);
+        }
+      };
+
+      if constexpr (grad_direct) {
+        if (grad_in_place) {
+          const T* g = grad.data() + j * grad.outerStride() + i * grad.innerStride();
+          if (grad.innerStride() == 1) {
+            run(ConstContiguous(g, len));
+          } else {
+            run(ConstStrided(g, len, Eigen::InnerStride<>(grad.innerStride())));
+          }
+          continue;
+        }
+      }
+      if constexpr (G::IsVectorAtCompileTime) {
+        if constexpr (G::RowsAtCompileTime == 1) {
+          grad_copy.head(len) = grad.segment(offset, len).transpose().array();
+        } else {
+          grad_copy.head(len) = grad.segment(offset, len).array();
+        }
+      } else {
+        for (Eigen::Index k = 0; k < len; ++k) {
+          const auto [r, c] = position(j, i + k);
+          grad_copy[k] = grad.coeff(r, c);
+        }
+      }
+      run(ConstContiguous(grad_copy.data(), len));
+    }
+  }
+}
+
+/// Scratch space for one chunk, for values an update needs twice (Adadelta's delta).
+template <class Scalar>
+using ChunkScratch = Eigen::Array<Scalar, chunk_size<Scalar>, 1>;
+
+}  // namespace detail
+}  // namespace descent

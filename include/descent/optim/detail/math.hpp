@@ -1,0 +1,44 @@
+#pragma once
+// Math that several optimizers share, written once: running averages, L2 weight decay, the
+// checks every step makes before it touches memory.
+
+#include <descent/optim/detail/kernel.hpp>
+
+#include <cstdint>
+#include <string_view>
+#include <type_traits>
+
+namespace descent::detail {
+
+/// avg <- rate * avg + (1 - rate) * x, PyTorch's avg.mul_(rate).add_(x, alpha=1-rate).
+template <class Avg, class X, class Scalar>
+void running_average(Avg&& avg, const X& x, Scalar rate) {
+  avg = avg * rate + x * (Scalar(1) - rate);
+}
+
+/// Wraps a chunk update so it sees g + weight_decay * p (L2 decay, "coupled") in place of g.
+/// PyTorch adds the term only when weight_decay != 0, so a zero decay never reads p into g.
+template <class Scalar, class Update>
+auto with_l2_decay(Scalar weight_decay, Update update) {
+  return [weight_decay, update](auto&& p, const auto& g, auto&&... s) {
+    if (weight_decay == 0) {
+      update(p, g, s...);
+    } else {
+      update(p, g + weight_decay * p, s...);
+    }
+  };
+}
+
+/// The compile-time and run-time checks shared by every step().
+template <class Scalar, class Param, class Grad>
+void check_step(std::string_view who, const Param& param, const Eigen::DenseBase<Grad>& grad) {
+  using P = std::remove_reference_t<Param>;
+  static_assert(!std::is_const_v<P>, "descent: param must be writable, not const");
+  static_assert(std::is_same_v<typename P::Scalar, Scalar>,
+                "descent: param's Scalar must match the optimizer's (Adam<float> steps float tensors)");
+  static_assert(std::is_same_v<typename P::Scalar, typename Grad::Scalar>,
+                "descent: param and grad must have the same Scalar type");
+  check_shapes(who, param, grad);
+}
+
+}  // namespace descent::detail

@@ -1,0 +1,122 @@
+#pragma once
+
+#include <descent/optim/detail/math.hpp>
+#include <descent/optim/detail/options.hpp>
+
+#include <cstdint>
+#include <string_view>
+#include <tuple>
+
+namespace descent {
+
+/// RMSProp: divide the step by a running RMS of recent gradients.
+///
+///   g_t   = grad + weight_decay * param                     (when weight_decay != 0)
+///   v_t   = rho * v_{t-1} + (1 - rho) * g_t^2
+///   a_t   = rho * a_{t-1} + (1 - rho) * g_t                  (centered only)
+///   d_t   = sqrt(v_t - a_t^2) + epsilon   if centered,  sqrt(v_t) + epsilon  otherwise
+///   b_t   = momentum * b_{t-1} + g_t / d_t,   param <- param - learning_rate * b_t   (momentum > 0)
+///   param <- param - learning_rate * g_t / d_t                                       (momentum = 0)
+///
+/// Defaults: learning_rate 1e-2, rho 0.99 (PyTorch's alpha), epsilon 1e-8, momentum 0,
+/// centered false, weight_decay 0 (torch.optim.RMSprop). The centered variance is clamped at 0,
+/// where rounding could otherwise make it negative and the step NaN.
+/// Hinton, Srivastava & Swersky, Neural Networks for Machine Learning, lecture 6e, 2012;
+/// centered form: Graves, "Generating Sequences With Recurrent Neural Networks", 2013.
+template <class Scalar>
+class RMSProp {
+ public:
+  static constexpr std::string_view name = "rmsprop";
+  static constexpr std::string_view class_name = "RMSProp";
+
+  struct Options {
+    Scalar learning_rate = Scalar(1e-2);
+    Scalar rho = Scalar(0.99);
+    Scalar epsilon = Scalar(1e-8);
+    Scalar momentum = Scalar(0);
+    bool centered = false;
+    Scalar weight_decay = Scalar(0);
+  };
+
+  /// grad_avg is sized only when centered, momentum_buffer only when momentum > 0.
+  struct State {
+    Buffer<Scalar> square_avg;
+    Buffer<Scalar> grad_avg;
+    Buffer<Scalar> momentum_buffer;
+    std::int64_t step = 0;
+    static constexpr auto fields() {
+      return std::tuple{detail::field("step", &State::step),
+                        detail::field("square_avg", &State::square_avg),
+                        detail::field("grad_avg", &State::grad_avg),
+                        detail::field("momentum_buffer", &State::momentum_buffer)};
+    }
+  };
+
+  static constexpr auto option_fields() {
+    return std::tuple{detail::field("learning_rate", &Options::learning_rate),
+                      detail::field("rho", &Options::rho),
+                      detail::field("epsilon", &Options::epsilon),
+                      detail::field("momentum", &Options::momentum),
+                      detail::field("centered", &Options::centered),
+                      detail::field("weight_decay", &Options::weight_decay)};
+  }
+
+  explicit RMSProp(const Options& options = {}) : m_options(options) {
+    detail::require_nonnegative(class_name, "learning_rate", options.learning_rate);
+    detail::require_rate(class_name, "rho", options.rho);
+    detail::require_positive(class_name, "epsilon", options.epsilon);
+    detail::require_nonnegative(class_name, "momentum", options.momentum);
+    detail::require_nonnegative(class_name, "weight_decay", options.weight_decay);
+  }
+
+  const Options& options() const { return m_options; }
+
+  template <class Param>
+  State init(const Eigen::DenseBase<Param>& param) const {
+    const Eigen::Index n = param.size();
+    State state;
+    state.square_avg = Buffer<Scalar>::Zero(n);
+    if (m_options.centered) state.grad_avg = Buffer<Scalar>::Zero(n);
+    if (m_options.momentum > 0) state.momentum_buffer = Buffer<Scalar>::Zero(n);
+    return state;
+  }
+
+  template <class Param, class Grad>
+  void step(Param&& param, const Eigen::DenseBase<Grad>& grad, State& state) const {
+    const Options& o = m_options;
+    const Eigen::Index n = param.size();
+    detail::check_step<Scalar>(class_name, param, grad);
+    detail::check_buffer(class_name, "square_avg", state.square_avg, n);
+    if (o.centered) detail::check_buffer(class_name, "grad_avg", state.grad_avg, n);
+    if (o.momentum > 0) detail::check_buffer(class_name, "momentum_buffer", state.momentum_buffer, n);
+    ++state.step;
+    // Unused buffers are empty; hand the kernel a valid pointer for them all the same.
+    Scalar* grad_avg = o.centered ? state.grad_avg.data() : state.square_avg.data();
+    Scalar* momentum_buffer = o.momentum > 0 ? state.momentum_buffer.data() : state.square_avg.data();
+    const auto update = [o](auto&& p, const auto& g, auto&& square_avg, auto&& grad_avg,
+                            auto&& buf) {
+      detail::running_average(square_avg, g * g, o.rho);
+      const auto finish = [&](const auto& denom) {
+        if (o.momentum > 0) {
+          buf = buf * o.momentum + g / denom;
+          p -= o.learning_rate * buf;
+        } else {
+          p -= o.learning_rate * (g / denom);
+        }
+      };
+      if (o.centered) {
+        detail::running_average(grad_avg, g, o.rho);
+        finish((square_avg - grad_avg * grad_avg).max(Scalar(0)).sqrt() + o.epsilon);
+      } else {
+        finish(square_avg.sqrt() + o.epsilon);
+      }
+    };
+    detail::for_each_chunk(param, grad, detail::with_l2_decay(o.weight_decay, update),
+                           state.square_avg.data(), grad_avg, momentum_buffer);
+  }
+
+ private:
+  Options m_options;
+};
+
+}  // namespace descent

@@ -1,0 +1,67 @@
+#pragma once
+
+#include <descent/optim/detail/math.hpp>
+#include <descent/optim/detail/options.hpp>
+
+#include <cstdint>
+#include <string_view>
+#include <tuple>
+
+namespace descent {
+
+/// Stochastic gradient descent, the plain step down the gradient.
+///
+///   g_t = grad + weight_decay * param            (when weight_decay != 0)
+///   param <- param - learning_rate * g_t
+///
+/// Defaults: learning_rate 1e-3, weight_decay 0 (torch.optim.SGD with momentum=0).
+/// Robbins & Monro, "A Stochastic Approximation Method", 1951.
+template <class Scalar>
+class SGD {
+ public:
+  static constexpr std::string_view name = "sgd";
+  static constexpr std::string_view class_name = "SGD";
+
+  struct Options {
+    Scalar learning_rate = Scalar(1e-3);
+    Scalar weight_decay = Scalar(0);
+  };
+
+  /// SGD keeps no moments; the step count is there so every State looks alike.
+  struct State {
+    std::int64_t step = 0;
+    static constexpr auto fields() { return std::tuple{detail::field("step", &State::step)}; }
+  };
+
+  static constexpr auto option_fields() {
+    return std::tuple{detail::field("learning_rate", &Options::learning_rate),
+                      detail::field("weight_decay", &Options::weight_decay)};
+  }
+
+  explicit SGD(const Options& options = {}) : m_options(options) {
+    detail::require_nonnegative(class_name, "learning_rate", options.learning_rate);
+    detail::require_nonnegative(class_name, "weight_decay", options.weight_decay);
+  }
+
+  const Options& options() const { return m_options; }
+
+  template <class Param>
+  State init(const Eigen::DenseBase<Param>&) const {
+    return {};
+  }
+
+  template <class Param, class Grad>
+  void step(Param&& param, const Eigen::DenseBase<Grad>& grad, State& state) const {
+    detail::check_step<Scalar>(class_name, param, grad);
+    ++state.step;
+    const Scalar lr = m_options.learning_rate;
+    detail::for_each_chunk(param, grad,
+                           detail::with_l2_decay(m_options.weight_decay,
+                                                 [lr](auto&& p, const auto& g) { p -= lr * g; }));
+  }
+
+ private:
+  Options m_options;
+};
+
+}  // namespace descent
