@@ -75,7 +75,7 @@ class Adadelta {
       detail::ChunkScratch<Scalar> scratch;
       auto delta = scratch.head(p.size());
       detail::running_average(square_avg, g * g, o.rho);
-      delta = (acc_delta + o.epsilon).sqrt() / (square_avg + o.epsilon).sqrt() * g;
+      delta = detail::sqrt(acc_delta + o.epsilon) / detail::sqrt(square_avg + o.epsilon) * g;
       detail::running_average(acc_delta, delta * delta, o.rho);
       p -= o.learning_rate * delta;
     };

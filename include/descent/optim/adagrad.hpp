@@ -76,7 +76,7 @@ class AdaGrad {
                            detail::with_l2_decay(m_options.weight_decay,
                                                  [=](auto&& p, const auto& g, auto&& sum) {
                                                    sum += g * g;
-                                                   p -= lr * (g / (sum.sqrt() + eps));
+                                                   p -= lr * (g / (detail::sqrt(sum) + eps));
                                                  }),
                            state.sum.data());
   }

@@ -92,9 +92,9 @@ class AdamFamily {
       if (decoupled) p *= decay;
       if (o.amsgrad) {
         v_max = v_max.max(v);
-        p -= step_size * (m / (v_max.sqrt() / bias_correction2_sqrt + o.epsilon));
+        p -= step_size * (m / (sqrt(v_max) / bias_correction2_sqrt + o.epsilon));
       } else {
-        p -= step_size * (m / (v.sqrt() / bias_correction2_sqrt + o.epsilon));
+        p -= step_size * (m / (sqrt(v) / bias_correction2_sqrt + o.epsilon));
       }
     };
     for_each_chunk(param, grad, with_l2_decay(l2, update), state.exp_avg.data(),

@@ -103,7 +103,7 @@ class Nadam {
       detail::running_average(m, g, o.beta1);
       v = v * o.beta2 + (Scalar(1) - o.beta2) * g * g;
       if (decoupled) p *= decay;
-      const auto denom = (v / bias_correction2).sqrt() + o.epsilon;
+      const auto denom = detail::sqrt(v / bias_correction2) + o.epsilon;
       p -= grad_coef * (g / denom) + avg_coef * (m / denom);
     };
     detail::for_each_chunk(param, grad, detail::with_l2_decay(l2, update), state.exp_avg.data(),

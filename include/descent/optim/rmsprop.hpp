@@ -106,9 +106,9 @@ class RMSProp {
       };
       if (o.centered) {
         detail::running_average(grad_avg, g, o.rho);
-        finish((square_avg - grad_avg * grad_avg).max(Scalar(0)).sqrt() + o.epsilon);
+        finish(detail::sqrt((square_avg - grad_avg * grad_avg).max(Scalar(0))) + o.epsilon);
       } else {
-        finish(square_avg.sqrt() + o.epsilon);
+        finish(detail::sqrt(square_avg) + o.epsilon);
       }
     };
     detail::for_each_chunk(param, grad, detail::with_l2_decay(o.weight_decay, update),

@@ -4,11 +4,45 @@
 
 #include <descent/optim/detail/kernel.hpp>
 
+#include <cmath>
 #include <cstdint>
 #include <string_view>
 #include <type_traits>
 
 namespace descent::detail {
+
+// ---- an exact square root ---------------------------------------------------------------------
+// Eigen's vectorised float sqrt defaults (EIGEN_FAST_MATH) to rsqrt plus one Newton step: 1-2 bits
+// short of IEEE, different from the scalar path, and wrong for denormals. Optimizer updates take
+// the square root of tiny second moments, so we use the exact instruction, as PyTorch does.
+template <class Packet>
+Packet exact_psqrt(const Packet& x) {
+  return Eigen::internal::psqrt(x);  // exact everywhere but float under EIGEN_FAST_MATH
+}
+#ifdef EIGEN_VECTORIZE_SSE2
+inline __m128 exact_psqrt(const __m128& x) { return _mm_sqrt_ps(x); }
+#endif
+#ifdef EIGEN_VECTORIZE_AVX
+inline __m256 exact_psqrt(const __m256& x) { return _mm256_sqrt_ps(x); }
+#endif
+#ifdef EIGEN_VECTORIZE_AVX512
+inline __m512 exact_psqrt(const __m512& x) { return _mm512_sqrt_ps(x); }
+#endif
+
+template <class Scalar>
+struct ExactSqrt {
+  Scalar operator()(const Scalar& x) const { return std::sqrt(x); }
+  template <class Packet>
+  Packet packetOp(const Packet& x) const {
+    return exact_psqrt(x);
+  }
+};
+
+/// Element-wise IEEE square root of an array expression.
+template <class Xpr>
+auto sqrt(const Xpr& x) {
+  return x.unaryExpr(ExactSqrt<typename Xpr::Scalar>{});
+}
 
 /// avg <- rate * avg + (1 - rate) * x, PyTorch's avg.mul_(rate).add_(x, alpha=1-rate).
 template <class Avg, class X, class Scalar>
@@ -42,3 +76,11 @@ void check_step(std::string_view who, const Param& param, const Eigen::DenseBase
 }
 
 }  // namespace descent::detail
+
+template <class Scalar>
+struct Eigen::internal::functor_traits<descent::detail::ExactSqrt<Scalar>> {
+  enum {
+    Cost = functor_traits<scalar_sqrt_op<Scalar>>::Cost,
+    PacketAccess = packet_traits<Scalar>::HasSqrt
+  };
+};

@@ -4,7 +4,6 @@
 
 #include <charconv>
 #include <cmath>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -25,15 +24,25 @@ constexpr Field<Options, T> field(std::string_view name, T Options::*member) {
   return {name, member};
 }
 
+/// Shortest text that reads back to the same value ("0.9" for 0.9f, not 0.899999976).
+template <class T>
+std::string format_value(T value) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return value ? "true" : "false";
+  } else {
+    char buf[64];
+    const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);  // shortest round trip
+    return ec == std::errc{} ? std::string(buf, end) : std::string("?");
+  }
+}
+
 // ---- validation -------------------------------------------------------------------------------
 
 template <class T>
 [[noreturn]] void reject(std::string_view who, std::string_view name, T value,
                          std::string_view rule) {
-  std::ostringstream msg;
-  msg.precision(17);
-  msg << "descent::" << who << ": " << name << " must be " << rule << ", got " << value;
-  throw std::invalid_argument(msg.str());
+  throw std::invalid_argument("descent::" + std::string(who) + ": " + std::string(name) +
+                              " must be " + std::string(rule) + ", got " + format_value(value));
 }
 
 template <class T>
@@ -58,17 +67,6 @@ void require_at_most_one(std::string_view who, std::string_view name, T value) {
 }
 
 // ---- text -------------------------------------------------------------------------------------
-
-template <class T>
-std::string format_value(T value) {
-  if constexpr (std::is_same_v<T, bool>) {
-    return value ? "true" : "false";
-  } else {
-    char buf[64];
-    const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);  // shortest round trip
-    return ec == std::errc{} ? std::string(buf, end) : std::string("?");
-  }
-}
 
 template <class T>
 bool parse_value(std::string_view text, T& out) {

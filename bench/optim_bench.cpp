@@ -1,0 +1,109 @@
+// The step of every optimizer, float and double, at 4K, 64K, 1M and 16M elements, next to the
+// memory-traffic limit for the same bytes: a hand-fused loop that reads param, grad and two
+// moments and writes param and the moments once, as Adam must, with trivial arithmetic.
+//
+//   build/bench/optim_bench --benchmark_counters_tabular=true
+//
+// Counters: ns_per_element, and bytes_per_second for the bytes the update must move
+// (each state buffer read and written, param read and written, grad read).
+
+#include <descent/optim.hpp>
+
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+
+namespace {
+
+constexpr std::int64_t sizes[] = {1 << 12, 1 << 16, 1 << 20, 1 << 24};
+
+template <class S>
+using Vec = Eigen::Matrix<S, Eigen::Dynamic, 1>;
+
+void set_counters(benchmark::State& st, std::int64_t n, double bytes_per_element) {
+  const auto steps = static_cast<double>(st.iterations());
+  // A rate inverted is seconds per element; scaled by 1e-9 it reads in nanoseconds.
+  st.counters["ns_per_element"] = benchmark::Counter(
+      steps * double(n) * 1e-9, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  st.SetBytesProcessed(static_cast<std::int64_t>(steps * double(n) * bytes_per_element));
+}
+
+/// Streams an optimizer touches per element: param (read + write), grad (read), and each state
+/// buffer (read + write).
+template <class Opt>
+int state_buffers(const Opt& opt) {
+  using S = typename std::decay_t<decltype(opt.options().learning_rate)>;
+  Vec<S> probe = Vec<S>::Zero(1);
+  const auto state = opt.init(probe);
+  int buffers = 0;
+  std::apply([&](const auto&... f) {
+    ((buffers += [&] {
+       if constexpr (std::is_arithmetic_v<std::decay_t<decltype(state.*(f.member))>>) return 0;
+       else return (state.*(f.member)).size() > 0 ? 1 : 0;
+     }()), ...);
+  }, std::decay_t<decltype(state)>::fields());
+  return buffers;
+}
+
+template <class Opt>
+void bm_step(benchmark::State& st) {
+  using S = std::decay_t<decltype(Opt().options().learning_rate)>;
+  const std::int64_t n = st.range(0);
+  const Opt opt;
+  Vec<S> w = Vec<S>::Random(n), g = Vec<S>::Random(n) * S(1e-3);
+  auto state = opt.init(w);
+  for (auto _ : st) {
+    opt.step(w, g, state);
+    benchmark::DoNotOptimize(w.data());
+    benchmark::ClobberMemory();
+  }
+  set_counters(st, n, double(sizeof(S)) * (3 + 2 * state_buffers(opt)));
+}
+
+/// The limit: Adam's traffic (read p, g, m, v; write p, m, v) in one fused, vectorised loop.
+template <class S>
+void bm_fused_limit(benchmark::State& st) {
+  const std::int64_t n = st.range(0);
+  Vec<S> p = Vec<S>::Random(n), g = Vec<S>::Random(n), m = Vec<S>::Zero(n), v = Vec<S>::Zero(n);
+  S* __restrict pp = p.data();
+  const S* __restrict gp = g.data();
+  S* __restrict mp = m.data();
+  S* __restrict vp = v.data();
+  for (auto _ : st) {
+    for (std::int64_t i = 0; i < n; ++i) {
+      const S gi = gp[i];
+      const S mi = S(0.9) * mp[i] + S(0.1) * gi;
+      const S vi = S(0.999) * vp[i] + S(0.001) * gi * gi;
+      mp[i] = mi;
+      vp[i] = vi;
+      pp[i] -= S(1e-3) * mi * vi;
+    }
+    benchmark::DoNotOptimize(pp);
+    benchmark::ClobberMemory();
+  }
+  set_counters(st, n, double(sizeof(S)) * 7);
+}
+
+void sizes_arg(benchmark::internal::Benchmark* b) {
+  for (auto n : sizes) b->Arg(n);
+}
+
+}  // namespace
+
+#define DESCENT_BENCH_OPTIMIZER(Opt)                                  \
+  BENCHMARK_TEMPLATE(bm_step, descent::Opt<float>)->Apply(sizes_arg); \
+  BENCHMARK_TEMPLATE(bm_step, descent::Opt<double>)->Apply(sizes_arg)
+
+BENCHMARK_TEMPLATE(bm_fused_limit, float)->Apply(sizes_arg);
+BENCHMARK_TEMPLATE(bm_fused_limit, double)->Apply(sizes_arg);
+DESCENT_BENCH_OPTIMIZER(SGD);
+DESCENT_BENCH_OPTIMIZER(Momentum);
+DESCENT_BENCH_OPTIMIZER(Nesterov);
+DESCENT_BENCH_OPTIMIZER(AdaGrad);
+DESCENT_BENCH_OPTIMIZER(RMSProp);
+DESCENT_BENCH_OPTIMIZER(Adadelta);
+DESCENT_BENCH_OPTIMIZER(Adam);
+DESCENT_BENCH_OPTIMIZER(AdamW);
+DESCENT_BENCH_OPTIMIZER(Nadam);
+
+BENCHMARK_MAIN();
