@@ -207,3 +207,22 @@ TEMPLATE_TEST_CASE("Centered RMSProp never takes the square root of a negative v
   for (int t = 0; t < 5000; ++t) rms.step(w, g, state);
   CHECK(w.allFinite());
 }
+
+TEMPLATE_TEST_CASE("A product grad that reads param is evaluated before param changes",
+                   "[properties]", float, double) {
+  using S = TestType;
+  // 100 x 30 = 3000 elements span several chunks: a lazily re-read product would see half-updated
+  // weights. The result must equal stepping with the product evaluated up front.
+  const Matrix<S> m = Matrix<S>::Random(100, 100) / S(10);
+  descent_test::for_each_optimizer<S>([&](const auto& opt) {
+    INFO(opt.class_name);
+    Matrix<S> w = Matrix<S>::Random(100, 30), reference = w;
+    auto s = opt.init(w), s_ref = opt.init(reference);
+    for (int t = 0; t < 3; ++t) {
+      opt.step(w, m * w, s);
+      const Matrix<S> g = m * reference;
+      opt.step(reference, g, s_ref);
+    }
+    CHECK(max_difference(w, reference) == 0);
+  });
+}

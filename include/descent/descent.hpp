@@ -2,3 +2,5 @@
 // Everything descent offers. Users include this, or a module umbrella such as <descent/optim.hpp>.
 
 #include <descent/optim.hpp>
+#include <descent/nn.hpp>
+#include <descent/data.hpp>

@@ -67,7 +67,7 @@ class Adadelta {
   template <class Param, class Grad>
   void step(Param&& param, const Eigen::DenseBase<Grad>& grad, State& state) const {
     const Options& o = m_options;
-    detail::check_step<Scalar>(class_name, param, grad);
+    detail::check_step<Scalar, Param>(class_name, param, grad);
     detail::check_buffer(class_name, "square_avg", state.square_avg, param.size());
     detail::check_buffer(class_name, "acc_delta", state.acc_delta, param.size());
     ++state.step;

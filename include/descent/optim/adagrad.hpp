@@ -66,7 +66,7 @@ class AdaGrad {
 
   template <class Param, class Grad>
   void step(Param&& param, const Eigen::DenseBase<Grad>& grad, State& state) const {
-    detail::check_step<Scalar>(class_name, param, grad);
+    detail::check_step<Scalar, Param>(class_name, param, grad);
     detail::check_buffer(class_name, "sum", state.sum, param.size());
     const std::int64_t t = ++state.step;
     const auto lr = static_cast<Scalar>(

@@ -72,7 +72,7 @@ class AdamFamily {
     const Options& o = m_options;
     const std::string_view who = Self::class_name;
     const Eigen::Index n = param.size();
-    check_step<Scalar>(who, param, grad);
+    check_step<Scalar, Param>(who, param, grad);
     check_buffer(who, "exp_avg", state.exp_avg, n);
     check_buffer(who, "exp_avg_sq", state.exp_avg_sq, n);
     if (o.amsgrad) check_buffer(who, "max_exp_avg_sq", state.max_exp_avg_sq, n);

@@ -82,7 +82,7 @@ class Nadam {
   template <class Param, class Grad>
   void step(Param&& param, const Eigen::DenseBase<Grad>& grad, State& state) const {
     const Options& o = m_options;
-    detail::check_step<Scalar>(class_name, param, grad);
+    detail::check_step<Scalar, Param>(class_name, param, grad);
     detail::check_buffer(class_name, "exp_avg", state.exp_avg, param.size());
     detail::check_buffer(class_name, "exp_avg_sq", state.exp_avg_sq, param.size());
     const auto t = double(++state.step);

@@ -138,7 +138,7 @@ class Optimizer {
         [](const auto& opt) {
           return detail::format_options<std::decay_t<decltype(opt)>>(opt.options());
         },
-        group < m_groups.size() ? m_groups[group].optimizer : m_prototype);
+        group_or_prototype(group));
   }
 
   /// Adds tensors that share options; returns the group's index.
@@ -234,7 +234,7 @@ class Optimizer {
 
   Scalar learning_rate(std::size_t group = 0) const {
     return std::visit([](const auto& opt) { return opt.options().learning_rate; },
-                      group < m_groups.size() ? checked(group).optimizer : m_prototype);
+                      group_or_prototype(group));
   }
   /// Sets the learning rate of every group (what a schedule does each step).
   void set_learning_rate(Scalar lr) {
@@ -246,7 +246,7 @@ class Optimizer {
   }
   Scalar weight_decay(std::size_t group = 0) const {
     return std::visit([](const auto& opt) { return opt.options().weight_decay; },
-                      group < m_groups.size() ? checked(group).optimizer : m_prototype);
+                      group_or_prototype(group));
   }
   void set_weight_decay(std::size_t group, Scalar wd) {
     apply_overrides(checked(group).optimizer, std::nullopt, wd);
@@ -327,6 +327,12 @@ class Optimizer {
                               " (there are " + std::to_string(m_groups.size()) + ")");
     }
     return m_groups[group];
+  }
+
+  /// Group `group`'s optimizer; before any group exists, group 0 is the prototype.
+  const AnyOptimizer<Scalar>& group_or_prototype(std::size_t group) const {
+    if (m_groups.empty() && group == 0) return m_prototype;
+    return checked(group).optimizer;
   }
 
   /// Rebuilds `opt` with a new learning rate and/or weight decay; the constructor validates them.

@@ -85,7 +85,7 @@ class RMSProp {
   void step(Param&& param, const Eigen::DenseBase<Grad>& grad, State& state) const {
     const Options& o = m_options;
     const Eigen::Index n = param.size();
-    detail::check_step<Scalar>(class_name, param, grad);
+    detail::check_step<Scalar, Param>(class_name, param, grad);
     detail::check_buffer(class_name, "square_avg", state.square_avg, n);
     if (o.centered) detail::check_buffer(class_name, "grad_avg", state.grad_avg, n);
     if (o.momentum > 0) detail::check_buffer(class_name, "momentum_buffer", state.momentum_buffer, n);

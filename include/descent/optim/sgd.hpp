@@ -52,7 +52,7 @@ class SGD {
 
   template <class Param, class Grad>
   void step(Param&& param, const Eigen::DenseBase<Grad>& grad, State& state) const {
-    detail::check_step<Scalar>(class_name, param, grad);
+    detail::check_step<Scalar, Param>(class_name, param, grad);
     ++state.step;
     const Scalar lr = m_options.learning_rate;
     detail::for_each_chunk(param, grad,

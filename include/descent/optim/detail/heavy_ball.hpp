@@ -26,7 +26,7 @@ template <class Scalar, class Param, class Grad>
 void heavy_ball_step(std::string_view who, Param& param, const Eigen::DenseBase<Grad>& grad,
                      MomentumState<Scalar>& state, Scalar lr, Scalar momentum, Scalar dampening,
                      Scalar weight_decay, bool nesterov) {
-  check_step<Scalar>(who, param, grad);
+  check_step<Scalar, Param>(who, param, grad);
   check_buffer(who, "momentum_buffer", state.momentum_buffer, param.size());
   const bool first = state.step == 0;
   ++state.step;

@@ -56,13 +56,10 @@ void check_buffer(std::string_view who, std::string_view name, const Buffer<Scal
   throw std::invalid_argument(msg.str());
 }
 
-/// Calls `update(p, g, s...)` over matching chunks of param, grad and each state buffer.
-/// p and s are writable Eigen arrays, g a read-only one, all of the same length (at most
-/// chunk_size). State buffers hold the parameter's elements in its storage order.
-/// The update must write p last: when weight decay is folded into g, g reads p.
+/// The chunk walk of for_each_chunk, for a grad that is safe to read lazily.
 template <class P, class G, class Update, class... S>
-void for_each_chunk(Eigen::DenseBase<P>& param_base, const Eigen::DenseBase<G>& grad_base,
-                    Update&& update, S*... state) {
+void for_each_chunk_of(Eigen::DenseBase<P>& param_base, const Eigen::DenseBase<G>& grad_base,
+                       Update&& update, S*... state) {
   using T = typename P::Scalar;
   static_assert((std::is_same_v<T, S> && ...), "state buffers must match the param's Scalar");
   static_assert(bool(P::Flags & Eigen::DirectAccessBit) && bool(P::Flags & Eigen::LvalueBit),
@@ -146,6 +143,21 @@ void for_each_chunk(Eigen::DenseBase<P>& param_base, const Eigen::DenseBase<G>& 
       run(ConstContiguous(grad_copy.data(), len));
     }
   }
+}
+
+/// Calls `update(p, g, s...)` over matching chunks of param, grad and each state buffer.
+/// p and s are writable Eigen arrays, g a read-only one, all of the same length (at most
+/// chunk_size). State buffers hold the parameter's elements in its storage order.
+/// The update must write p last: when weight decay is folded into g, g reads p.
+///
+/// A grad that Eigen would evaluate before use (a product such as A * w) is evaluated here, once,
+/// before param changes; element-wise expressions (2 * (w - t)) stay lazy and cost no memory.
+template <class P, class G, class Update, class... S>
+void for_each_chunk(Eigen::DenseBase<P>& param, const Eigen::DenseBase<G>& grad, Update&& update,
+                    S*... state) {
+  using Nested = typename Eigen::internal::nested_eval<G, 1>::type;
+  const Nested evaluated(grad.derived());
+  for_each_chunk_of(param, evaluated, std::forward<Update>(update), state...);
 }
 
 /// Scratch space for one chunk, for values an update needs twice (Adadelta's delta).

@@ -64,8 +64,10 @@ auto with_l2_decay(Scalar weight_decay, Update update) {
 }
 
 /// The compile-time and run-time checks shared by every step().
+/// Param is step()'s own forwarding type, so a const param is caught here with a clear message.
 template <class Scalar, class Param, class Grad>
-void check_step(std::string_view who, const Param& param, const Eigen::DenseBase<Grad>& grad) {
+void check_step(std::string_view who, const std::remove_reference_t<Param>& param,
+                const Eigen::DenseBase<Grad>& grad) {
   using P = std::remove_reference_t<Param>;
   static_assert(!std::is_const_v<P>, "descent: param must be writable, not const");
   static_assert(std::is_same_v<typename P::Scalar, Scalar>,

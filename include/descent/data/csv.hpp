@@ -1,0 +1,295 @@
+#pragma once
+// Reader for numeric CSV files: an optional header row of names, one optional label column (by
+// name or by 0-based index), every other column a feature. Fields are trimmed of spaces and tabs
+// and may be double-quoted; blank lines are skipped; the separator is configurable.
+//
+//   auto table = descent::data::read_csv("iris.csv", {.label = "species"});
+//
+// Problems are DataErrors naming the file, the line and the column:
+//   data.csv:17: column 'x3': 'abc' is not a number
+//   data.csv:9: 4 fields, expected 5
+// descent::data::load_csv (dataset.hpp) turns the table into a Dataset.
+
+#include <descent/data/error.hpp>
+
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <concepts>
+#include <cstddef>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace descent::data {
+
+/// A column of a CSV file: none, a 0-based index, or a name from the header row.
+class CsvColumn {
+ public:
+  CsvColumn() = default;
+  template <std::integral I>
+    requires(!std::same_as<I, bool>)
+  CsvColumn(I index) {  // implicit, so that {.label = 2} and {.label = "y"} read naturally
+    if constexpr (std::is_signed_v<I>) {
+      if (index < 0) {
+        throw std::invalid_argument("descent::data::CsvColumn: index must be >= 0, got " +
+                                    std::to_string(index));
+      }
+    }
+    m_column = static_cast<std::size_t>(index);
+  }
+  CsvColumn(std::string name) : m_column(std::move(name)) {}
+  CsvColumn(const char* name) : m_column(std::string(name)) {}
+
+  bool none() const { return std::holds_alternative<std::monostate>(m_column); }
+  const std::size_t* index() const { return std::get_if<std::size_t>(&m_column); }
+  const std::string* name() const { return std::get_if<std::string>(&m_column); }
+
+ private:
+  std::variant<std::monostate, std::size_t, std::string> m_column;
+};
+
+struct CsvOptions {
+  bool header = true;   ///< the first (non-blank) line holds the column names
+  CsvColumn label = {};  ///< the target column; by default none, and every column is a feature
+  char separator = ',';
+};
+
+/// A CSV file's numbers. Sample i's features are values[i * features, (i + 1) * features), so the
+/// values are a column-major (features x rows) matrix: one column per sample.
+struct CsvTable {
+  std::vector<std::string> feature_names;  ///< from the header row; empty without one
+  std::string label_name;                  ///< the label column's name, if it has one
+  std::size_t rows = 0;
+  std::size_t features = 0;
+  std::vector<double> values;  ///< features x rows, column-major
+  std::vector<double> labels;  ///< one per row; empty without a label column
+};
+
+namespace detail {
+
+inline std::string_view trim(std::string_view s) {
+  const auto blank = [](char c) { return c == ' ' || c == '\t'; };
+  while (!s.empty() && blank(s.front())) s.remove_prefix(1);
+  while (!s.empty() && blank(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+class CsvParser {
+ public:
+  CsvParser(std::string_view source, const CsvOptions& options)
+      : m_source(source), m_options(options) {}
+
+  CsvTable parse(std::string_view text) {
+    if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // a UTF-8 byte order mark
+    const char sep = m_options.separator;
+    if (sep == '"' || sep == '\n' || sep == '\r' || sep == ' ' || sep == '\0') {
+      throw std::invalid_argument(
+          "descent::data::read_csv: separator cannot be a quote, a newline, a space or NUL");
+    }
+    if (m_options.label.name() && !m_options.header) {
+      throw std::invalid_argument("descent::data::read_csv: label '" + *m_options.label.name() +
+                                  "' is a column name, but header is false");
+    }
+    CsvTable table;
+    std::vector<std::string> fields;
+    std::size_t columns = 0;
+    std::size_t label = 0;
+    bool has_label = false;
+    bool first = true;
+    while (next_line(text)) {
+      if (trim(m_line).empty()) continue;
+      split(fields);
+      if (first) {
+        first = false;
+        columns = fields.size();
+        has_label = resolve_label(fields, label);
+        if (columns == (has_label ? 1u : 0u)) {
+          fail_file("no feature columns (the file has only " + std::to_string(columns) + ")");
+        }
+        table.features = columns - (has_label ? 1 : 0);
+        if (m_options.header) {
+          m_names = fields;
+          for (std::size_t c = 0; c < columns; ++c) {
+            if (has_label && c == label) {
+              table.label_name = fields[c];
+            } else {
+              table.feature_names.push_back(fields[c]);
+            }
+          }
+          continue;
+        }
+      }
+      if (fields.size() != columns) {
+        fail_line(std::to_string(fields.size()) + " fields, expected " + std::to_string(columns));
+      }
+      for (std::size_t c = 0; c < columns; ++c) {
+        const double v = number(fields[c], c);
+        if (has_label && c == label) {
+          table.labels.push_back(v);
+        } else {
+          table.values.push_back(v);
+        }
+      }
+      ++table.rows;
+    }
+    if (first) fail_file("empty file");
+    if (table.rows == 0) fail_file("no data rows after the header");
+    return table;
+  }
+
+ private:
+  [[noreturn]] void fail_file(const std::string& what) const {
+    throw DataError(std::string(m_source) + ": " + what);
+  }
+  [[noreturn]] void fail_line(const std::string& what) const {
+    throw DataError(std::string(m_source) + ":" + std::to_string(m_line_number) + ": " + what);
+  }
+  std::string column_name(std::size_t c) const {
+    if (c < m_names.size()) return "column '" + m_names[c] + "'";
+    return "column " + std::to_string(c) + " (from 0)";
+  }
+
+  bool next_line(std::string_view& text) {
+    if (text.empty()) return false;
+    const auto end = text.find('\n');
+    m_line = text.substr(0, end);
+    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+    if (m_line.ends_with('\r')) m_line.remove_suffix(1);
+    ++m_line_number;
+    return true;
+  }
+
+  // Splits m_line into trimmed, unquoted fields (reusing the strings' storage).
+  void split(std::vector<std::string>& fields) {
+    std::size_t count = 0;
+    std::string_view rest = m_line;
+    while (true) {
+      if (fields.size() <= count) fields.emplace_back();
+      std::string& field = fields[count];
+      field.clear();
+      std::string_view f = rest;
+      const std::string_view leading = trim(rest);
+      if (leading.starts_with('"')) {  // "a ""quoted"" field"
+        std::size_t i = 1;
+        bool closed = false;
+        for (; i < leading.size(); ++i) {
+          if (leading[i] == '"') {
+            if (i + 1 < leading.size() && leading[i + 1] == '"') {
+              field += '"';
+              ++i;
+            } else {
+              closed = true;
+              ++i;
+              break;
+            }
+          } else {
+            field += leading[i];
+          }
+        }
+        if (!closed) fail_line(column_name(count) + ": unterminated quote");
+        rest = leading.substr(i);
+        const auto after = rest.find(m_options.separator);
+        if (!trim(rest.substr(0, after)).empty()) {
+          fail_line(column_name(count) + ": text after the closing quote");
+        }
+        ++count;
+        if (after == std::string_view::npos) break;
+        rest.remove_prefix(after + 1);
+        continue;
+      }
+      const auto end = f.find(m_options.separator);
+      field = trim(f.substr(0, end));
+      ++count;
+      if (end == std::string_view::npos) break;
+      rest.remove_prefix(end + 1);
+    }
+    fields.resize(count);
+  }
+
+  bool resolve_label(const std::vector<std::string>& fields, std::size_t& label) const {
+    const CsvColumn& column = m_options.label;
+    if (column.none()) return false;
+    if (const std::size_t* index = column.index()) {
+      if (*index >= fields.size()) {
+        fail_file("label column " + std::to_string(*index) + " is out of range: the file has " +
+                  std::to_string(fields.size()) + " columns");
+      }
+      label = *index;
+      return true;
+    }
+    const std::string& name = *column.name();
+    std::size_t found = 0;
+    for (std::size_t c = 0; c < fields.size(); ++c) {
+      if (fields[c] == name) {
+        label = c;
+        ++found;
+      }
+    }
+    if (found == 0) {
+      std::string names;
+      for (const auto& f : fields) names += (names.empty() ? "'" : ", '") + f + "'";
+      fail_file("no column named '" + name + "' for the label (the columns are " + names + ")");
+    }
+    if (found > 1) fail_file(std::to_string(found) + " columns are named '" + name + "'");
+    return true;
+  }
+
+  double number(std::string_view field, std::size_t column) const {
+    if (field.empty()) fail_line(column_name(column) + ": empty field");
+    std::string_view digits = field;
+    if (digits.size() > 1 && digits[0] == '+' && digits[1] != '-' && digits[1] != '+') {
+      digits.remove_prefix(1);
+    }
+    double value = 0;
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    if (ec == std::errc::result_out_of_range) {
+      fail_line(column_name(column) + ": '" + std::string(field) + "' is out of range");
+    }
+    if (ec != std::errc() || end != digits.data() + digits.size()) {
+      fail_line(column_name(column) + ": '" + std::string(field) + "' is not a number");
+    }
+    if (!std::isfinite(value)) {
+      fail_line(column_name(column) + ": '" + std::string(field) + "' is not a finite number");
+    }
+    return value;
+  }
+
+  std::string_view m_source;
+  const CsvOptions& m_options;
+  std::string_view m_line;
+  std::size_t m_line_number = 0;
+  std::vector<std::string> m_names;
+};
+
+}  // namespace detail
+
+/// Parses CSV text; `source` names it in error messages.
+inline CsvTable parse_csv(std::string_view text, std::string_view source, const CsvOptions& options = {}) {
+  return detail::CsvParser(source, options).parse(text);
+}
+
+/// Reads a numeric CSV file. See the top of this header for the format and the errors.
+inline CsvTable read_csv(const std::filesystem::path& path, const CsvOptions& options = {}) {
+  const std::string name = path.string();
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw DataError(name + ": cannot open: is a directory");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw DataError(name + ": cannot open: " + std::generic_category().message(errno));
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) throw DataError(name + ": cannot open: " + ec.message());
+  std::string text(static_cast<std::size_t>(size), '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (in.bad()) throw DataError(name + ": read error");
+  return parse_csv(text, name, options);
+}
+
+}  // namespace descent::data

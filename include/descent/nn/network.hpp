@@ -1,0 +1,60 @@
+#pragma once
+// Building a network from the hyperparameters people tune: hidden layers and their units, the
+// activation, dropout. The loss, optimizer, learning rate, batch size and epochs go to the Trainer.
+
+#include <descent/nn/sequential.hpp>
+
+#include <charconv>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace descent::nn {
+
+struct NetworkSpec {
+  Eigen::Index inputs = 0;
+  Eigen::Index outputs = 0;
+  std::vector<Eigen::Index> hidden = {256, 128};  ///< units per hidden layer; empty: linear model
+  Activation activation = Activation::relu;
+  double dropout = 0.2;  ///< after every hidden activation; 0 for none
+  Init init = Init::automatic;
+};
+
+/// inputs -> [Dense(h) -> activation -> Dropout] per hidden layer -> Dense(outputs).
+/// The last layer has no activation: losses take logits.
+template <class Scalar>
+Sequential<Scalar> make_network(const NetworkSpec& spec, std::uint64_t seed = 0) {
+  if (spec.outputs < 1) throw std::invalid_argument("descent::nn::make_network: outputs must be >= 1");
+  Sequential<Scalar> net(spec.inputs, seed);
+  for (const Eigen::Index units : spec.hidden) {
+    net.add(Dense{units, spec.init}).add(spec.activation);
+    if (spec.dropout > 0) net.add(Dropout{spec.dropout});
+  }
+  net.add(Dense{spec.outputs, spec.init});
+  net.initialize(seed);
+  return net;
+}
+
+/// "256,128" -> {256, 128}; "" or "none" -> {} (no hidden layer). Throws on anything else.
+inline std::vector<Eigen::Index> parse_hidden(std::string_view text) {
+  std::vector<Eigen::Index> units;
+  if (text.empty() || text == "none") return units;
+  while (true) {
+    const auto comma = text.find(',');
+    const auto item = text.substr(0, comma);
+    Eigen::Index value = 0;
+    const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
+    if (ec != std::errc{} || end != item.data() + item.size() || value < 1) {
+      throw std::invalid_argument("descent::nn: hidden layer size '" + std::string(item) +
+                                  "' is not a positive whole number");
+    }
+    units.push_back(value);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return units;
+}
+
+}  // namespace descent::nn

@@ -1,0 +1,198 @@
+// The Trainer: it learns (two interleaved spirals, a problem a linear model cannot solve), it is
+// reproducible from its seed, its callbacks do what they say, and bad settings are refused.
+
+#include <descent/nn.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <numbers>
+#include <random>
+
+using Catch::Matchers::Contains;
+using descent::nn::Activation;
+using descent::nn::Trainer;
+
+namespace {
+
+template <class S>
+struct Data {
+  Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic> x, y;
+};
+
+/// Two spirals of n points each, class 0 and class 1, with a little noise.
+template <class S>
+Data<S> spirals(int n, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> noise(0, 0.05);
+  Data<S> d{decltype(Data<S>::x)(2, 2 * n), decltype(Data<S>::y)(1, 2 * n)};
+  for (int i = 0; i < n; ++i) {
+    const double r = 0.1 + 0.9 * i / n, angle = 3 * std::numbers::pi * i / n;
+    for (int c = 0; c < 2; ++c) {
+      const double a = angle + c * std::numbers::pi;
+      d.x(0, 2 * i + c) = S(r * std::cos(a) + noise(rng));
+      d.x(1, 2 * i + c) = S(r * std::sin(a) + noise(rng));
+      d.y(0, 2 * i + c) = S(c);
+    }
+  }
+  return d;
+}
+
+descent::nn::NetworkSpec spiral_spec() {
+  return {.inputs = 2, .outputs = 2, .hidden = {32, 32}, .activation = Activation::relu,
+          .dropout = 0};
+}
+
+}  // namespace
+
+TEST_CASE("The trainer learns two spirals that no linear model separates", "[trainer]") {
+  const auto train = spirals<float>(300, 1), test = spirals<float>(200, 2);
+  auto net = descent::nn::make_network<float>(spiral_spec(), 0);
+  Trainer<float> trainer({.optimizer = "adam", .learning_rate = 0.01, .batch_size = 32,
+                          .epochs = 60, .progress = Trainer<float>::Progress::none});
+  const auto history = trainer.fit(net, train);
+  REQUIRE(history.epochs.size() == 60);
+  CHECK(history.epochs.back().loss < history.epochs.front().loss / 4);
+  CHECK(trainer.evaluate(net, test).accuracy > 0.95);
+
+  // A linear model (no hidden layer) cannot: it stays near chance.
+  auto linear = descent::nn::make_network<float>({.inputs = 2, .outputs = 2, .hidden = {}}, 0);
+  trainer.fit(linear, train);
+  CHECK(trainer.evaluate(linear, test).accuracy < 0.75);
+}
+
+TEST_CASE("Training is reproducible from the seed, and the seed matters", "[trainer]") {
+  const auto train = spirals<double>(100, 3);
+  const auto run = [&](std::uint64_t seed) {
+    auto net = descent::nn::make_network<double>(
+        {.inputs = 2, .outputs = 2, .hidden = {16}, .dropout = 0.1}, seed);
+    Trainer<double> trainer({.optimizer = "nadam", .learning_rate = 0.01, .batch_size = 16,
+                             .epochs = 3, .seed = seed,
+                             .progress = Trainer<double>::Progress::none});
+    trainer.fit(net, train);
+    return descent::Buffer<double>(net.parameters());
+  };
+  CHECK(run(7).isApprox(run(7), 0));
+  CHECK(!run(7).isApprox(run(8), 1e-6));
+}
+
+TEST_CASE("Full-batch training is gradient descent on the whole set", "[trainer]") {
+  // With batch_size = n and plain SGD, one epoch is exactly one step along the full gradient.
+  const auto train = spirals<double>(50, 4);
+  auto net = descent::nn::make_network<double>({.inputs = 2, .outputs = 2, .hidden = {8},
+                                                .dropout = 0}, 1);
+  auto reference = descent::nn::make_network<double>({.inputs = 2, .outputs = 2, .hidden = {8},
+                                                      .dropout = 0}, 1);
+  Trainer<double> trainer({.optimizer = "sgd", .learning_rate = 0.5, .batch_size = 100,
+                           .epochs = 1, .progress = Trainer<double>::Progress::none});
+  trainer.fit(net, train);
+  Eigen::MatrixXd grad(2, 100);
+  descent::nn::loss_and_gradient(descent::nn::Loss::cross_entropy, reference.forward(train.x),
+                                 train.y, grad);
+  reference.backward(grad);
+  const descent::Buffer<double> expected = reference.parameters() - 0.5 * reference.gradients();
+  CHECK((descent::Buffer<double>(net.parameters()) - expected).abs().maxCoeff() < 1e-12);
+}
+
+TEST_CASE("Early stopping stops on a plateau and restores the best weights", "[trainer]") {
+  const auto train = spirals<float>(100, 5), validation = spirals<float>(100, 6);
+  auto net = descent::nn::make_network<float>(spiral_spec(), 0);
+  // A learning rate of 0 never improves: stop after patience + 1 epochs.
+  Trainer<float> frozen({.optimizer = "sgd", .learning_rate = 0, .batch_size = 32, .epochs = 50,
+                         .progress = Trainer<float>::Progress::none});
+  auto stopper = std::make_shared<descent::nn::EarlyStopping>(
+      descent::nn::EarlyStopping::Options{.patience = 2, .min_delta = 1e-3});
+  frozen.add_callback(stopper);
+  const auto history = frozen.fit(net, train, &validation);
+  CHECK(history.stopped_early);
+  CHECK(history.epochs.size() == 4);  // epoch 1 sets the best, then 3 epochs without progress
+  CHECK(stopper->best_epoch() == 1);
+
+  // Restoring: after training, the weights are those of the best validation epoch.
+  Trainer<float> noisy({.optimizer = "sgd", .learning_rate = 2.0, .batch_size = 8, .epochs = 8,
+                        .progress = Trainer<float>::Progress::none});
+  auto keeper = std::make_shared<descent::nn::EarlyStopping>(
+      descent::nn::EarlyStopping::Options{.patience = 100});
+  noisy.add_callback(keeper);
+  const auto h = noisy.fit(net, train, &validation);
+  double best = 1e300;
+  for (const auto& e : h.epochs) best = std::min(best, e.val_loss);
+  CHECK(noisy.evaluate(net, validation).loss == Approx(best).epsilon(1e-5));
+}
+
+TEST_CASE("Schedules and reduce-on-plateau set the learning rate the trainer uses", "[trainer]") {
+  const auto train = spirals<float>(64, 7);
+  auto net = descent::nn::make_network<float>(spiral_spec(), 0);
+  Trainer<float> trainer({.optimizer = "momentum", .learning_rate = 0.1, .batch_size = 32,
+                          .epochs = 4, .progress = Trainer<float>::Progress::none});
+  trainer.add_callback(std::make_shared<descent::nn::LearningRateSchedule>(
+      descent::schedule::StepDecay(0.1, 1, 0.5), /*per_epoch=*/true));
+  const auto h = trainer.fit(net, train);
+  REQUIRE(h.epochs.size() == 4);
+  CHECK(h.epochs[0].learning_rate == Approx(0.1));
+  CHECK(h.epochs[3].learning_rate == Approx(0.0125));
+
+  // At 1e-4 the loss never improves by the 50% threshold: with patience 1 the rate is halved
+  // after epoch 3 (epoch 1 sets the best).
+  Trainer<float> plateau({.optimizer = "sgd", .learning_rate = 1e-4, .batch_size = 128,
+                          .epochs = 5, .progress = Trainer<float>::Progress::none});
+  plateau.add_callback(std::make_shared<descent::nn::ReduceLearningRateOnPlateau>(
+      descent::schedule::ReduceOnPlateau::Options{.factor = 0.5, .patience = 1, .threshold = 0.5}));
+  const auto p = plateau.fit(net, train);
+  CHECK(p.epochs[2].learning_rate == Approx(1e-4));
+  CHECK(p.epochs[3].learning_rate == Approx(5e-5));
+}
+
+TEST_CASE("History is written as CSV that reads back exactly", "[trainer]") {
+  const auto train = spirals<double>(32, 8);
+  auto net = descent::nn::make_network<double>(spiral_spec(), 0);
+  Trainer<double> trainer({.learning_rate = 0.01, .batch_size = 16, .epochs = 2,
+                           .validation_split = 0.25, .progress = Trainer<double>::Progress::none});
+  const auto h = trainer.fit(net, train);
+  const auto path = std::filesystem::temp_directory_path() / "descent_history_test.csv";
+  h.save_csv(path.string());
+  std::ifstream in(path);
+  std::string header, line;
+  std::getline(in, header);
+  CHECK(header == "epoch,loss,accuracy,val_loss,val_accuracy,learning_rate,seconds");
+  std::getline(in, line);
+  CHECK(std::stod(line.substr(line.find(',') + 1)) == h.epochs[0].loss);
+  CHECK(!std::isnan(h.epochs[0].val_loss));  // the split produced validation figures
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("The trainer refuses bad settings and mismatched data, naming them", "[trainer]") {
+  using T = Trainer<float>;
+  CHECK_THROWS_WITH(T({.batch_size = 0}), Contains("batch_size must be >= 1, got 0"));
+  CHECK_THROWS_WITH(T({.epochs = -1}), Contains("epochs"));
+  CHECK_THROWS_WITH(T({.validation_split = 1.0}), Contains("validation_split"));
+  CHECK_THROWS_WITH(T({.learning_rate = -1}), Contains("learning_rate"));
+  CHECK_THROWS_WITH(T({.optimizer = "adamax"}), Contains("unknown optimizer 'adamax'"));
+  CHECK_THROWS_WITH(T({.optimizer_options = "beta3=1"}), Contains("unknown option 'beta3'"));
+  auto net = descent::nn::make_network<float>(spiral_spec(), 0);
+  T trainer({.progress = T::Progress::none});
+  Data<float> wrong{Eigen::MatrixXf::Zero(3, 10), Eigen::MatrixXf::Zero(1, 10)};
+  CHECK_THROWS_WITH(trainer.fit(net, wrong), Contains("3 features, the network takes 2"));
+  Data<float> bad_labels{Eigen::MatrixXf::Zero(2, 10), Eigen::MatrixXf::Constant(1, 10, 5)};
+  CHECK_THROWS_WITH(trainer.fit(net, bad_labels), Contains("labels outside 0..1"));
+  Data<float> short_y{Eigen::MatrixXf::Zero(2, 10), Eigen::MatrixXf::Zero(1, 9)};
+  CHECK_THROWS_WITH(trainer.fit(net, short_y), Contains("10 samples but 9 targets"));
+}
+
+TEST_CASE("Two threads train the same network as one", "[trainer]") {
+  const auto train = spirals<double>(200, 9);
+  const auto run = [&](int threads) {
+    auto net = descent::nn::make_network<double>(
+        {.inputs = 2, .outputs = 2, .hidden = {64, 32}, .dropout = 0.1}, 3);
+    Trainer<double> trainer({.learning_rate = 0.01, .batch_size = 100, .epochs = 3,
+                             .progress = Trainer<double>::Progress::none, .threads = threads});
+    trainer.fit(net, train);
+    return descent::Buffer<double>(net.parameters());
+  };
+  const auto one = run(1), two = run(2);
+  // The products are split by columns and rows; only summation blocking can differ.
+  CHECK((one - two).abs().maxCoeff() < 1e-10);
+  CHECK_THROWS_WITH(Trainer<double>({.threads = 0}), Contains("threads must be >= 1"));
+}
