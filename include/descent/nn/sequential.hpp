@@ -21,6 +21,8 @@
 
 #include <Eigen/Core>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <random>
@@ -301,11 +303,17 @@ class Sequential {
       if (!m_training || rate == 0) {
         out = in;
       } else {
+        // Each 64-bit draw decides four units, 16 bits apiece: the rate is honoured to 1/65536.
         auto mask = s.mask.leftCols(b);
         const auto keep = static_cast<Scalar>(1 / (1 - rate));
-        const auto threshold = static_cast<std::uint64_t>(rate * 18446744073709551616.0);
-        for (Eigen::Index k = 0; k < mask.size(); ++k) {
-          mask.data()[k] = m_rng() >= threshold ? keep : Scalar(0);
+        const auto threshold = static_cast<std::uint32_t>(std::lround(rate * 65536.0));
+        Scalar* m = mask.data();
+        const Eigen::Index size = mask.size();
+        for (Eigen::Index k = 0; k < size; k += 4) {
+          std::uint64_t bits = m_rng();
+          for (Eigen::Index lane = k; lane < std::min(k + 4, size); ++lane, bits >>= 16) {
+            m[lane] = (bits & 0xffff) >= threshold ? keep : Scalar(0);
+          }
         }
         out = in.cwiseProduct(mask);
       }
