@@ -9,6 +9,8 @@
 //   fig.add_legend_entry("Adam", {.color = descent::examples::palette[0], .width = 2});
 //   fig.save("out.svg");  // throws std::runtime_error naming the file if it can't be written
 //
+// Several figures can share one document side by side (render_row), e.g. two panels of a plot.
+//
 // Example support code, not library API: it lives in descent::examples.
 
 #include <algorithm>
@@ -116,6 +118,14 @@ inline std::vector<double> nice_ticks(double lo, double hi, int target, double& 
   return ticks;
 }
 
+/// The opening of an SVG document of the given size.
+inline std::string svg_open(double width, double height) {
+  const std::string w = number(width, 1), h = number(height, 1);
+  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + w + "\" height=\"" + h +
+         "\" viewBox=\"0 0 " + w + " " + h + "\" font-family=\"Helvetica, Arial, sans-serif\">\n";
+}
+
 }  // namespace detail
 
 class Figure {
@@ -141,8 +151,12 @@ class Figure {
     m_y_title = escape_xml(y);
   }
 
+  /// Tick positions on the x axis, instead of about eight round values chosen automatically.
+  void set_x_ticks(std::vector<double> ticks) { m_x_ticks = std::move(ticks); }
+
   /// A polyline in data coordinates, clipped to the plot area; a non-finite point breaks the line.
-  void add_path(const std::vector<Point>& points, const Stroke& stroke) {
+  /// A non-empty id is written as the path's id attribute, so tools and tests can find it.
+  void add_path(const std::vector<Point>& points, const Stroke& stroke, std::string_view id = {}) {
     std::string d, last;
     bool pen_down = false;
     for (const Point& p : points) {
@@ -156,7 +170,9 @@ class Figure {
       last = std::move(xy);
       pen_down = true;
     }
-    if (!d.empty()) m_plot += "<path d=\"" + d + "\" fill=\"none\"" + stroke_attrs(stroke) + "/>\n";
+    if (d.empty()) return;
+    const std::string id_attr = id.empty() ? "" : " id=\"" + escape_xml(id) + "\"";
+    m_plot += "<path" + id_attr + " d=\"" + d + "\" fill=\"none\"" + stroke_attrs(stroke) + "/>\n";
   }
 
   /// A marker of `radius` pixels at a data point; drawn over the axes, not clipped.
@@ -261,26 +277,39 @@ class Figure {
     }
   }
 
+  double width() const { return m_width; }
+  double height() const { return m_height; }
+
   /// The whole document as text.
   std::string render() const {
+    return detail::svg_open(m_width, m_height) + render_content("plot-area") + "</svg>\n";
+  }
+
+  /// The figure's elements without the document around them, for composing figures; clip_id
+  /// names its clip path and must be unique within the document.
+  std::string render_content(std::string_view clip_id) const {
     const double left = m_margins.left, top = m_margins.top;
     const double right = left + plot_width(), bottom = top + plot_height();
-    std::string s = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-    s += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + num(m_width) + "\" height=\"" +
-         num(m_height) + "\" viewBox=\"0 0 " + num(m_width) + " " + num(m_height) +
-         "\" font-family=\"Helvetica, Arial, sans-serif\">\n";
-    s += "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n";
-    s += "<defs><clipPath id=\"plot-area\"><rect x=\"" + num(left) + "\" y=\"" + num(top) +
+    std::string s = "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n";
+    s += "<defs><clipPath id=\"" + std::string(clip_id) + "\"><rect x=\"" + num(left) + "\" y=\"" + num(top) +
          "\" width=\"" + num(plot_width()) + "\" height=\"" + num(plot_height()) +
          "\"/></clipPath></defs>\n";
-    s += "<g clip-path=\"url(#plot-area)\" stroke-linejoin=\"round\" stroke-linecap=\"round\">\n" +
+    s += "<g clip-path=\"url(#" + std::string(clip_id) + ")\" stroke-linejoin=\"round\" stroke-linecap=\"round\">\n" +
          m_plot + "</g>\n";
 
     // Axes: a frame, ticks outward, tick labels, titles.
     s += "<rect x=\"" + num(left) + "\" y=\"" + num(top) + "\" width=\"" + num(plot_width()) +
          "\" height=\"" + num(plot_height()) + "\" fill=\"none\" stroke=\"#000000\"/>\n";
     double step = 0;
-    for (const double t : detail::nice_ticks(m_x.lo, m_x.hi, 8, step)) {
+    std::vector<double> x_ticks = detail::nice_ticks(m_x.lo, m_x.hi, 8, step);
+    if (!m_x_ticks.empty()) {
+      x_ticks.clear();
+      for (const double t : m_x_ticks) {
+        if (t >= m_x.lo && t <= m_x.hi) x_ticks.push_back(t);
+      }
+      step = x_ticks.size() > 1 ? x_ticks[1] - x_ticks[0] : 1;
+    }
+    for (const double t : x_ticks) {
       const std::string x = num(px(t));
       s += "<line x1=\"" + x + "\" y1=\"" + num(bottom) + "\" x2=\"" + x + "\" y2=\"" +
            num(bottom + 5) + "\" stroke=\"#000000\"/>\n";
@@ -320,7 +349,7 @@ class Figure {
       s += "<text x=\"" + num(right + 46) + "\" y=\"" + num(y + 4) + "\" font-size=\"12\">" + e.label +
            "</text>\n";
     }
-    return s + "</svg>\n";
+    return s;
   }
 
   /// Writes render() to `path`; throws std::runtime_error naming the file on failure.
@@ -371,6 +400,33 @@ class Figure {
   std::string m_plot;     ///< contours and paths, clipped to the plot area
   std::string m_overlay;  ///< markers and text, drawn over the axes
   std::vector<LegendEntry> m_legend;
+  std::vector<double> m_x_ticks;  ///< empty: automatic
 };
+
+/// Figures side by side in one document, tops aligned, under an optional title line.
+inline std::string render_row(const std::vector<const Figure*>& figures, std::string_view title = {}) {
+  const double band = title.empty() ? 0 : 34;
+  double width = 0, height = 0;
+  for (const Figure* f : figures) {
+    width += f->width();
+    height = std::max(height, f->height());
+  }
+  const auto num = [](double v) { return detail::number(v, 1); };
+  std::string s = detail::svg_open(width, height + band);
+  s += "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n";
+  if (!title.empty()) {
+    s += "<text x=\"" + num(width / 2) + "\" y=\"24\" font-size=\"17\" font-weight=\"bold\" "
+         "text-anchor=\"middle\">" + escape_xml(title) + "</text>\n";
+  }
+  double x = 0;
+  for (std::size_t i = 0; i < figures.size(); ++i) {
+    const Figure& f = *figures[i];
+    s += "<svg x=\"" + num(x) + "\" y=\"" + num(band) + "\" width=\"" + num(f.width()) +
+         "\" height=\"" + num(f.height()) + "\" viewBox=\"0 0 " + num(f.width()) + " " +
+         num(f.height()) + "\">\n" + f.render_content("plot-area-" + std::to_string(i)) + "</svg>\n";
+    x += f.width();
+  }
+  return s + "</svg>\n";
+}
 
 }  // namespace descent::examples

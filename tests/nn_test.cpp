@@ -124,10 +124,12 @@ TEST_CASE("A whole network's backward pass matches finite differences", "[nn][gr
     return descent::nn::loss_and_gradient(Loss::cross_entropy, copy.forward(input), labels, scratch);
   };
   const Matrix params = Eigen::Map<const Matrix>(net.parameters().data(), net.parameter_count(), 1);
+  // Through four layers the round-off of a 1e-6 difference reaches ~1e-7 of the largest entry;
+  // a wrong derivative is off by far more.
   CHECK(relative_error(analytic, numeric_gradient([&](const Matrix& p) { return loss_at(p, x); },
-                                                  params)) < 1e-7);
+                                                  params)) < 1e-6);
   CHECK(relative_error(analytic_x, numeric_gradient([&](const Matrix& xx) { return loss_at(params, xx); },
-                                                    x)) < 1e-7);
+                                                    x)) < 1e-6);
 }
 
 TEST_CASE("Dropout drops at its rate, keeps the mean, and back-propagates through its mask",

@@ -196,3 +196,8 @@ TEST_CASE("Two threads train the same network as one", "[trainer]") {
   CHECK((one - two).abs().maxCoeff() < 1e-10);
   CHECK_THROWS_WITH(Trainer<double>({.threads = 0}), Contains("threads must be >= 1"));
 }
+
+TEST_CASE("The learning rate has one home: Options::learning_rate", "[trainer]") {
+  CHECK_THROWS_WITH(Trainer<float>({.optimizer_options = "beta2=0.99,learning_rate=0.1"}),
+                    Contains("Options::learning_rate"));
+}

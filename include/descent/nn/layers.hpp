@@ -6,18 +6,44 @@
 
 #include <Eigen/Core>
 
+#include <array>
 #include <cmath>
-#include <random>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <utility>
 
 namespace descent::nn {
 
-/// How Dense draws its initial weights (biases start at zero).
-///   glorot_uniform  U(-a, a), a = sqrt(6 / (fan_in + fan_out))    Keras's default
-///   he_normal       N(0, 2 / fan_in)                               suits relu-like units
-///   automatic       he_normal before relu-like activations, glorot_uniform otherwise
-enum class Init { automatic, glorot_uniform, glorot_normal, he_uniform, he_normal };
+/// How Dense draws its initial weights and biases.
+///   pytorch         W and b from U(-a, a), a = 1 / sqrt(fan_in)       torch.nn.Linear's default
+///   glorot_uniform  W from U(-a, a), a = sqrt(6 / (fan_in + fan_out)), b = 0   Keras's default
+///   glorot_normal   W from N(0, 2 / (fan_in + fan_out)), b = 0
+///   he_uniform      W from U(-a, a), a = sqrt(6 / fan_in), b = 0
+///   he_normal       W from N(0, 2 / fan_in), b = 0                    for deep relu stacks
+/// automatic is pytorch: on the 784-256-128-10 relu network for Fashion-MNIST it does best of
+/// these after 10 epochs, and it makes runs comparable with PyTorch's.
+enum class Init { automatic, pytorch, glorot_uniform, glorot_normal, he_uniform, he_normal };
+
+inline constexpr std::array<std::pair<Init, std::string_view>, 6> init_names{{
+    {Init::automatic, "automatic"},
+    {Init::pytorch, "pytorch"},
+    {Init::glorot_uniform, "glorot_uniform"},
+    {Init::glorot_normal, "glorot_normal"},
+    {Init::he_uniform, "he_uniform"},
+    {Init::he_normal, "he_normal"},
+}};
+
+/// The Init called `name`; an unknown name throws, listing the valid ones.
+inline Init init_from_string(std::string_view name) {
+  std::string valid;
+  for (const auto& [value, known] : init_names) {
+    if (known == name) return value;
+    valid += (valid.empty() ? "" : ", ") + std::string(known);
+  }
+  throw std::invalid_argument("descent::nn: unknown initialization '" + std::string(name) +
+                              "'; valid: " + valid);
+}
 
 /// z = W x + b with W of shape (units x inputs), like torch.nn.Linear.
 struct Dense {
@@ -33,39 +59,45 @@ struct Dropout {
 
 namespace detail {
 
-inline bool relu_like(Activation a) {
-  return a == Activation::relu || a == Activation::leaky_relu || a == Activation::elu ||
-         a == Activation::gelu;
+/// A double in [0, 1) from 53 random bits: the same on every standard library (the
+/// std::*_distribution algorithms are unspecified, so their numbers differ between them).
+template <class Rng>
+double unit_uniform(Rng& rng) {
+  return double(rng() >> 11) * 0x1.0p-53;
 }
 
-/// Fills w (fan_out x fan_in) from rng by `init` (automatic resolved by the caller).
-template <class W, class Rng>
-void initialize_weights(W&& w, Init init, Rng& rng) {
+/// A standard normal by Box-Muller, as portable as unit_uniform.
+template <class Rng>
+double standard_normal(Rng& rng) {
+  const double u = 1 - unit_uniform(rng), v = unit_uniform(rng);  // u in (0, 1]
+  return std::sqrt(-2 * std::log(u)) * std::cos(2 * 3.14159265358979323846 * v);
+}
+
+/// Fills w (fan_out x fan_in) and b (fan_out) from rng by `init`.
+template <class W, class B, class Rng>
+void initialize_dense(W&& w, B&& b, Init init, Rng& rng) {
   using Scalar = typename std::decay_t<W>::Scalar;
   const double fan_in = double(w.cols()), fan_out = double(w.rows());
-  const auto fill = [&](auto distribution) {
+  const auto fill = [&](auto draw) {
     for (Eigen::Index j = 0; j < w.cols(); ++j) {
-      for (Eigen::Index i = 0; i < w.rows(); ++i) w(i, j) = static_cast<Scalar>(distribution(rng));
+      for (Eigen::Index i = 0; i < w.rows(); ++i) w(i, j) = static_cast<Scalar>(draw());
     }
   };
+  const auto uniform = [&](double a) { fill([&] { return a * (2 * unit_uniform(rng) - 1); }); };
+  const auto normal = [&](double sd) { fill([&] { return sd * standard_normal(rng); }); };
+  b.setZero();
   switch (init) {
-    case Init::glorot_uniform: {
-      const double a = std::sqrt(6 / (fan_in + fan_out));
-      fill(std::uniform_real_distribution<double>(-a, a));
-      break;
-    }
-    case Init::glorot_normal:
-      fill(std::normal_distribution<double>(0, std::sqrt(2 / (fan_in + fan_out))));
-      break;
-    case Init::he_uniform: {
-      const double a = std::sqrt(6 / fan_in);
-      fill(std::uniform_real_distribution<double>(-a, a));
-      break;
-    }
     case Init::automatic:
-    case Init::he_normal:
-      fill(std::normal_distribution<double>(0, std::sqrt(2 / fan_in)));
+    case Init::pytorch:
+      uniform(1 / std::sqrt(fan_in));
+      for (Eigen::Index i = 0; i < b.size(); ++i) {
+        b[i] = static_cast<Scalar>((2 * unit_uniform(rng) - 1) / std::sqrt(fan_in));
+      }
       break;
+    case Init::glorot_uniform: uniform(std::sqrt(6 / (fan_in + fan_out))); break;
+    case Init::glorot_normal: normal(std::sqrt(2 / (fan_in + fan_out))); break;
+    case Init::he_uniform: uniform(std::sqrt(6 / fan_in)); break;
+    case Init::he_normal: normal(std::sqrt(2 / fan_in)); break;
   }
 }
 

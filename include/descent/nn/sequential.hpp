@@ -82,22 +82,15 @@ class Sequential {
   Eigen::Map<Matrix> weight_gradient(std::size_t i) { return weight_of(m_grads, dense(i)); }
   Eigen::Map<Vector> bias_gradient(std::size_t i) { return bias_of(m_grads, dense(i)); }
 
-  /// Draws every weight afresh from `seed` (Glorot or He, see Init), biases to zero; also
-  /// restarts the dropout stream.
+  /// Draws every weight and bias afresh from `seed` (see Init); also restarts the dropout
+  /// stream. The same seed gives the same network on every platform.
   void initialize(std::uint64_t seed) {
     m_seed = seed;
     std::mt19937_64 rng(seed);
     for (std::size_t i = 0; i < m_slots.size(); ++i) {
       const auto* d = std::get_if<Dense>(&m_slots[i].layer);
       if (d == nullptr) continue;
-      Init init = d->init;
-      if (init == Init::automatic) {
-        const auto* next = i + 1 < m_slots.size() ? std::get_if<Activation>(&m_slots[i + 1].layer)
-                                                   : nullptr;
-        init = next && detail::relu_like(*next) ? Init::he_normal : Init::glorot_uniform;
-      }
-      detail::initialize_weights(weight(i), init, rng);
-      bias(i).setZero();
+      detail::initialize_dense(weight(i), bias(i), d->init, rng);
     }
     m_rng.seed(seed ^ 0x9e3779b97f4a7c15ull);
   }

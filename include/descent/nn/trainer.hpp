@@ -182,14 +182,15 @@ class Trainer {
   struct Options {
     std::string optimizer = "adam";
     double learning_rate = 1e-3;
-    std::string optimizer_options = {};  ///< "beta2=0.99,..." on top of PyTorch's defaults
+    std::string optimizer_options = {};  ///< "beta2=0.99,...": every option but learning_rate
     Loss loss = Loss::cross_entropy;
     Eigen::Index batch_size = 64;
     int epochs = 10;
     std::uint64_t seed = 0;
     double validation_split = 0;  ///< used when fit() gets no validation set
     Progress progress = Progress::automatic;  ///< a bar on a terminal, else a line per epoch
-    int threads = 1;  ///< threads for the layers' matrix products
+    int threads = 1;  ///< threads for the layers' matrix products (results are reproducible
+                      ///< for a given thread count: the split changes float summation order)
   };
 
   explicit Trainer(Options options) : m_options(std::move(options)) {
@@ -360,6 +361,12 @@ class Trainer {
   }
 
   descent::Optimizer<Scalar> make_optimizer() const {
+    const auto refuse_learning_rate = [](std::string_view key, std::string_view) {
+      if (key == "learning_rate") {
+        fail("set the learning rate with Options::learning_rate, not in optimizer_options");
+      }
+    };
+    descent::detail::for_each_key_value(m_options.optimizer_options, refuse_learning_rate);
     auto opt = descent::make_optimizer<Scalar>(m_options.optimizer, m_options.optimizer_options);
     opt.set_learning_rate(static_cast<Scalar>(m_options.learning_rate));
     return opt;
