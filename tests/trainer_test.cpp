@@ -201,3 +201,18 @@ TEST_CASE("The learning rate has one home: Options::learning_rate", "[trainer]")
   CHECK_THROWS_WITH(Trainer<float>({.optimizer_options = "beta2=0.99,learning_rate=0.1"}),
                     Contains("Options::learning_rate"));
 }
+
+TEST_CASE("An EarlyStopping reused for a second fit starts afresh", "[trainer]") {
+  const auto train = spirals<float>(64, 10), validation = spirals<float>(64, 11);
+  auto stopper = std::make_shared<descent::nn::EarlyStopping>(
+      descent::nn::EarlyStopping::Options{.patience = 1, .restore_best = false});
+  Trainer<float> frozen({.optimizer = "sgd", .learning_rate = 0, .batch_size = 32, .epochs = 20,
+                         .progress = Trainer<float>::Progress::none});
+  frozen.add_callback(stopper);
+  for (int run = 0; run < 2; ++run) {
+    auto net = descent::nn::make_network<float>(spiral_spec(), 0);
+    const auto h = frozen.fit(net, train, &validation);
+    CHECK(h.epochs.size() == 3);  // epoch 1 is the best; two more without improvement
+    CHECK(stopper->best_epoch() == 1);
+  }
+}

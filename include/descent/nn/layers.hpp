@@ -21,8 +21,9 @@ namespace descent::nn {
 ///   glorot_normal   W from N(0, 2 / (fan_in + fan_out)), b = 0
 ///   he_uniform      W from U(-a, a), a = sqrt(6 / fan_in), b = 0
 ///   he_normal       W from N(0, 2 / fan_in), b = 0                    for deep relu stacks
-/// automatic is pytorch: on the 784-256-128-10 relu network for Fashion-MNIST it does best of
-/// these after 10 epochs, and it makes runs comparable with PyTorch's.
+/// automatic is pytorch, which makes runs comparable with PyTorch's. On the 784-256-128-10 relu
+/// network for Fashion-MNIST (10 epochs, Adam) its test accuracy over seeds 0-3 averaged 0.883,
+/// against 0.880 for glorot_uniform (seeds 0-4) and 0.880 for he_normal: within seed noise.
 enum class Init { automatic, pytorch, glorot_uniform, glorot_normal, he_uniform, he_normal };
 
 inline constexpr std::array<std::pair<Init, std::string_view>, 6> init_names{{

@@ -18,6 +18,7 @@
 #include <descent/nn/detail/thread_pool.hpp>
 #include <descent/nn/layers.hpp>
 #include <descent/optim/detail/kernel.hpp>
+#include <descent/optim/detail/options.hpp>
 
 #include <Eigen/Core>
 
@@ -205,7 +206,7 @@ class Sequential {
             } else if constexpr (std::is_same_v<L, Activation>) {
               text += std::string(to_string(l)) + "\n";
             } else {
-              text += "dropout " + std::to_string(l.rate) + "\n";
+              text += "dropout " + descent::detail::format_value(l.rate) + "\n";
             }
           },
           s.layer);

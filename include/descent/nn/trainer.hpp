@@ -94,7 +94,9 @@ class Callback {
 };
 
 /// Stops when the monitored value (val_loss when there is validation data, else loss) has not
-/// improved by more than min_delta for `patience` epochs; optionally restores the best weights.
+/// improved by more than min_delta for more than `patience` epochs in a row (as PyTorch's
+/// ReduceLROnPlateau counts; Keras's EarlyStopping stops one epoch sooner); optionally restores
+/// the best weights. Each fit() starts afresh.
 class EarlyStopping : public Callback {
  public:
   struct Options {
@@ -107,6 +109,12 @@ class EarlyStopping : public Callback {
     if (!(options.min_delta >= 0)) throw std::invalid_argument("EarlyStopping: min_delta must be >= 0");
   }
   EarlyStopping() : EarlyStopping(Options{}) {}
+
+  void on_train_begin(TrainingState&) override {
+    m_best = std::numeric_limits<double>::infinity();
+    m_best_epoch = 0;
+    m_wait = 0;
+  }
 
   void on_epoch_end(TrainingState& state) override {
     const double value =
@@ -228,7 +236,9 @@ class Trainer {
     Eigen::Index validation_count = 0;
     if (!validation && m_options.validation_split > 0) {
       shuffle(order, rng);
-      validation_count = static_cast<Eigen::Index>(double(order.size()) * m_options.validation_split);
+      // Rounded, and at least one sample: a split asked for is never silently empty.
+      validation_count = std::max<Eigen::Index>(
+          1, std::llround(double(order.size()) * m_options.validation_split));
     }
     std::vector<Eigen::Index> train_idx(order.begin() + validation_count, order.end());
     std::vector<Eigen::Index> val_idx(order.begin(), order.begin() + validation_count);
