@@ -93,13 +93,6 @@ struct Settings {
   std::filesystem::path json;
 };
 
-std::string_view init_name(nn::Init init) {
-  for (const auto& [value, name] : nn::init_names) {
-    if (value == init) return name;
-  }
-  return "?";
-}
-
 /// Reads and checks every flag before any data is loaded. Throws ex::UsageError.
 Settings parse(int argc, char** argv) {
   Settings s;
@@ -222,7 +215,7 @@ std::string json_report(const Settings& s, const nn::History& history, double te
   field("hidden", hidden);
   field("activation", ex::json_string(nn::to_string(s.activation)));
   field("dropout", ex::json_number(s.dropout));
-  field("init", ex::json_string(init_name(s.init)));
+  field("init", ex::json_string(nn::to_string(s.init)));
   field("loss", ex::json_string(nn::to_string(s.loss)));
   field("seed", std::to_string(s.seed));
   field("threads", std::to_string(s.threads));
@@ -306,7 +299,7 @@ int run(const Settings& s) {
               s.data.string().c_str(), static_cast<long long>(train.size()),
               static_cast<long long>(test.size()));
   std::printf("network    %s  (%lld parameters, float, %s init)\n", describe(s).c_str(),
-              static_cast<long long>(net.parameter_count()), init_name(s.init).data());
+              static_cast<long long>(net.parameter_count()), nn::to_string(s.init).data());
   std::printf("training   %s, learning rate %g%s%s, batch %lld, %d epochs, loss %s, seed %llu, "
               "%d thread%s\n",
               s.optimizer.c_str(), s.learning_rate, s.options.empty() ? "" : ", ", s.options.c_str(),

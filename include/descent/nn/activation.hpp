@@ -2,6 +2,8 @@
 // Activation functions: the forward map and its derivative, element-wise on a (units x batch)
 // block; softmax works per column. Each backward pass is written next to its derivative.
 
+#include <descent/nn/detail/names.hpp>
+
 #include <Eigen/Core>
 
 #include <array>
@@ -27,22 +29,11 @@ inline constexpr std::array<std::pair<Activation, std::string_view>, 9> activati
     {Activation::softmax, "softmax"},
 }};
 
-inline std::string_view to_string(Activation a) {
-  for (const auto& [value, name] : activation_names) {
-    if (value == a) return name;
-  }
-  return "?";
-}
+inline std::string_view to_string(Activation a) { return detail::name_of(activation_names, a); }
 
 /// The activation called `name`; an unknown name throws, listing the valid ones.
 inline Activation activation_from_string(std::string_view name) {
-  std::string valid;
-  for (const auto& [value, known] : activation_names) {
-    if (known == name) return value;
-    valid += (valid.empty() ? "" : ", ") + std::string(known);
-  }
-  throw std::invalid_argument("descent::nn: unknown activation '" + std::string(name) +
-                              "'; valid: " + valid);
+  return detail::value_named(activation_names, name, "activation");
 }
 
 /// Slope of leaky_relu for z < 0 and alpha of elu, as in PyTorch's defaults.

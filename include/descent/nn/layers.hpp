@@ -35,15 +35,11 @@ inline constexpr std::array<std::pair<Init, std::string_view>, 6> init_names{{
     {Init::he_normal, "he_normal"},
 }};
 
+inline std::string_view to_string(Init i) { return detail::name_of(init_names, i); }
+
 /// The Init called `name`; an unknown name throws, listing the valid ones.
 inline Init init_from_string(std::string_view name) {
-  std::string valid;
-  for (const auto& [value, known] : init_names) {
-    if (known == name) return value;
-    valid += (valid.empty() ? "" : ", ") + std::string(known);
-  }
-  throw std::invalid_argument("descent::nn: unknown initialization '" + std::string(name) +
-                              "'; valid: " + valid);
+  return detail::value_named(init_names, name, "initialization");
 }
 
 /// z = W x + b with W of shape (units x inputs), like torch.nn.Linear.

@@ -33,25 +33,14 @@ inline constexpr std::array<std::pair<Loss, std::string_view>, 5> loss_names{{
     {Loss::cross_entropy, "cross_entropy"},
 }};
 
-inline std::string_view to_string(Loss l) {
-  for (const auto& [value, name] : loss_names) {
-    if (value == l) return name;
-  }
-  return "?";
-}
+inline std::string_view to_string(Loss l) { return detail::name_of(loss_names, l); }
 
 /// The loss called `name` (also "bce", "ce", "crossentropy"); unknown names throw, listing these.
 inline Loss loss_from_string(std::string_view name) {
   if (name == "ce" || name == "crossentropy" || name == "categorical_crossentropy")
     return Loss::cross_entropy;
   if (name == "bce") return Loss::binary_cross_entropy;
-  std::string valid;
-  for (const auto& [value, known] : loss_names) {
-    if (known == name) return value;
-    valid += (valid.empty() ? "" : ", ") + std::string(known);
-  }
-  throw std::invalid_argument("descent::nn: unknown loss '" + std::string(name) + "'; valid: " +
-                              valid);
+  return detail::value_named(loss_names, name, "loss");
 }
 
 /// Huber's delta, as torch.nn.HuberLoss's default.

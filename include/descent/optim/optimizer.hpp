@@ -75,9 +75,16 @@ struct StateDict {
 
 namespace detail {
 
+/// "sgd, momentum, ..., nadam": the names of AnyOptimizer's alternatives, in order.
 template <class Scalar>
-std::string_view optimizer_names() {
-  return "sgd, momentum, nesterov, adagrad, rmsprop, adadelta, adam, adamw, nadam";
+std::string optimizer_names() {
+  std::string names;
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    ((names += (I == 0 ? "" : ", ") +
+               std::string(std::variant_alternative_t<I, AnyOptimizer<Scalar>>::name)),
+     ...);
+  }(std::make_index_sequence<std::variant_size_v<AnyOptimizer<Scalar>>>{});
+  return names;
 }
 
 /// Calls f(Opt{}) with the default-constructed optimizer whose name matches; throws otherwise.
@@ -92,7 +99,7 @@ decltype(auto) with_optimizer_named(std::string_view name, F&& f) {
   }(std::make_index_sequence<std::variant_size_v<AnyOptimizer<Scalar>>>{});
   if (!found) {
     throw std::invalid_argument("descent::make_optimizer: unknown optimizer '" + std::string(name) +
-                                "'; valid names: " + std::string(optimizer_names<Scalar>()));
+                                "'; valid names: " + optimizer_names<Scalar>());
   }
   return std::visit(std::forward<F>(f), *found);
 }
