@@ -8,6 +8,7 @@
 // Counters: ns_per_element, and bytes_per_second for the bytes the update must move
 // (each state buffer read and written, param read and written, grad read).
 
+#include "peers.hpp"
 #include "report.hpp"
 
 #include <descent/optim.hpp>
@@ -17,21 +18,14 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 namespace {
 
-constexpr std::int64_t sizes[] = {1 << 12, 1 << 16, 1 << 20, 1 << 24};
+using descent_bench::set_element_counters;
 
 template <class S>
 using Vec = Eigen::Matrix<S, Eigen::Dynamic, 1>;
-
-void set_counters(benchmark::State& st, std::int64_t n, double bytes_per_element) {
-  const auto steps = static_cast<double>(st.iterations());
-  // A rate inverted is seconds per element; scaled by 1e-9 it reads in nanoseconds.
-  st.counters["ns_per_element"] = benchmark::Counter(
-      steps * double(n) * 1e-9, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
-  st.SetBytesProcessed(static_cast<std::int64_t>(steps * double(n) * bytes_per_element));
-}
 
 /// Streams an optimizer touches per element: param (read + write), grad (read), and each state
 /// buffer (read + write).
@@ -62,7 +56,7 @@ void bm_step(benchmark::State& st) {
     benchmark::DoNotOptimize(w.data());
     benchmark::ClobberMemory();
   }
-  set_counters(st, n, double(sizeof(S)) * (3 + 2 * state_buffers(opt)));
+  set_element_counters(st, n, double(sizeof(S)) * (3 + 2 * state_buffers(opt)));
   st.counters["streams"] = 3 + 2 * state_buffers(opt);
 }
 
@@ -87,12 +81,12 @@ void bm_fused_limit(benchmark::State& st) {
     benchmark::DoNotOptimize(pp);
     benchmark::ClobberMemory();
   }
-  set_counters(st, n, double(sizeof(S)) * 7);
+  set_element_counters(st, n, double(sizeof(S)) * 7);
   st.counters["streams"] = 7;
 }
 
 void sizes_arg(benchmark::internal::Benchmark* b) {
-  for (auto n : sizes) b->Arg(n);
+  for (auto n : descent_bench::step_sizes) b->Arg(n);
 }
 
 }  // namespace
@@ -114,22 +108,44 @@ DESCENT_BENCH_OPTIMIZER(AdamW);
 DESCENT_BENCH_OPTIMIZER(Nadam);
 
 int main(int argc, char** argv) {
+#if DESCENT_BENCH_TORCH
+  descent_bench::register_torch_optimizers();
+#endif
   const auto collector = descent_bench::run(argc, argv);
-  // Summary: each step against the limit scaled to the streams it must move.
-  std::printf("\n%-10s %-7s %9s %12s %12s %7s\n", "optimizer", "scalar", "elements", "ns/element",
-              "limit ns/el", "ratio");
+  const auto ns_per_element = [&](const std::string& name) {
+    const auto it = collector.results.find(name);
+    return it == collector.results.end() ? 0.0 : it->second.counters.at("ns_per_element");
+  };
+  // Each step against the limit scaled to the streams it must move, and against LibTorch's.
+  struct Row {
+    std::string optimizer, scalar, size;
+    double ns, limit, torch;
+  };
+  std::vector<Row> rows;
   for (const auto& [name, r] : collector.results) {
     if (name.rfind("bm_step<", 0) != 0) continue;
     const auto type_start = name.find("descent::") + 9, type_end = name.find('<', type_start);
-    const std::string optimizer = name.substr(type_start, type_end - type_start);
     const std::string scalar = name.substr(type_end + 1, name.find('>', type_end) - type_end - 1);
     const std::string size = name.substr(name.rfind('/') + 1);
-    const auto limit = collector.results.find("bm_fused_limit<" + scalar + ">/" + size);
-    if (limit == collector.results.end()) continue;
-    const double per_stream = limit->second.counters.at("ns_per_element") / 7;
-    const double scaled = per_stream * r.counters.at("streams");
-    const double ns = r.counters.at("ns_per_element");
-    std::printf("%-10s %-7s %9s %12.4f %12.4f %7.2f\n", optimizer.c_str(), scalar.c_str(),
-                size.c_str(), ns, scaled, ns / scaled);
+    const double limit = ns_per_element("bm_fused_limit<" + scalar + ">/" + size);
+    if (limit == 0) continue;
+    rows.push_back({name.substr(type_start, type_end - type_start), scalar, size,
+                    r.counters.at("ns_per_element"), limit / 7 * r.counters.at("streams"),
+                    ns_per_element("torch_step" + name.substr(std::string("bm_step").size()))});
+  }
+  std::printf("\n%-10s %-7s %9s %12s %12s %7s %12s %9s\n", "optimizer", "scalar", "elements",
+              "ns/element", "limit ns/el", "ratio", "LibTorch", "speed-up");
+  for (const auto& r : rows) {
+    std::printf("%-10s %-7s %9s %12.4f %12.4f %7.2f %12.4f %9.1f\n", r.optimizer.c_str(),
+                r.scalar.c_str(), r.size.c_str(), r.ns, r.limit, r.ns / r.limit, r.torch,
+                r.torch / r.ns);
+  }
+  // The rows scripts/bench.sh gathers into its one table: the largest size, far out of cache.
+  std::printf("\n");
+  const std::string largest = std::to_string(descent_bench::step_sizes[3]);
+  for (const auto& r : rows) {
+    if (r.size != largest) continue;
+    descent_bench::print_row(r.optimizer + "<" + r.scalar + "> step, " + r.size + " elements",
+                             "ns/element", r.ns, r.limit, r.torch, false);
   }
 }

@@ -4,6 +4,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include <cstdint>
+#include <cstdio>
 #include <map>
 #include <string>
 #include <vector>
@@ -29,6 +31,45 @@ class Collector : public benchmark::ConsoleReporter {
   }
   std::map<std::string, Result> results;
 };
+
+/// Per-element counters for a step over n elements: ns_per_element, and bytes per second for the
+/// bytes the update must move.
+inline void set_element_counters(benchmark::State& st, std::int64_t n, double bytes_per_element) {
+  const auto steps = static_cast<double>(st.iterations());
+  // A rate inverted is seconds per element; scaled by 1e-9 it reads in nanoseconds.
+  st.counters["ns_per_element"] = benchmark::Counter(
+      steps * double(n) * 1e-9, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  st.SetBytesProcessed(static_cast<std::int64_t>(steps * double(n) * bytes_per_element));
+}
+
+/// Samples per second over the benchmark's iterations, `batch` samples each.
+inline void set_sample_rate(benchmark::State& st, std::int64_t batch) {
+  st.counters["samples_per_second"] =
+      benchmark::Counter(double(batch) * double(st.iterations()), benchmark::Counter::kIsRate);
+}
+
+/// One row of the summary table scripts/bench.sh gathers from every bench: a figure, descent's
+/// value, the limit's and LibTorch's (0: not measured), and the ratios. `higher_is_better` says
+/// whether the figure is a rate (samples/s) or a time (ns per element). Columns:
+/// | figure | unit | descent | limit | LibTorch | descent / limit | descent vs LibTorch |
+inline void print_row(const std::string& figure, const std::string& unit, double descent,
+                      double limit, double libtorch, bool higher_is_better) {
+  const auto cell = [](double v, const char* format) {
+    if (v <= 0) return std::string("-");
+    char text[32];
+    std::snprintf(text, sizeof text, format, v);
+    return std::string(text);
+  };
+  const char* format = higher_is_better ? "%.0f" : "%.3f";
+  // descent / limit (a time: at most ~1 is at the limit; a rate: at least ~1), and how many
+  // times faster than LibTorch descent is.
+  const double of_limit = descent / limit;
+  const double vs_torch = higher_is_better ? descent / libtorch : libtorch / descent;
+  std::printf("| %s | %s | %s | %s | %s | %s | %s |\n", figure.c_str(), unit.c_str(),
+              cell(descent, format).c_str(), cell(limit, format).c_str(),
+              cell(libtorch, format).c_str(), cell(limit > 0 ? of_limit : 0, "%.2f").c_str(),
+              cell(libtorch > 0 ? vs_torch : 0, "%.1fx").c_str());
+}
 
 /// Runs the registered benchmarks (honouring --benchmark_filter and friends) into a Collector.
 inline Collector run(int argc, char** argv) {

@@ -23,6 +23,7 @@
 #include <descent/data/csv.hpp>
 #include <descent/data/error.hpp>
 #include <descent/data/idx.hpp>
+#include <descent/nn/layers.hpp>  // nn::detail::mix64
 
 #include <Eigen/Core>
 
@@ -76,12 +77,7 @@ void check_dataset(const Dataset<Scalar>& d, const char* function) {
 // ---- seeded shuffles -----------------------------------------------------------------------
 
 /// One step of SplitMix64: spreads a seed over all 64 bits.
-inline std::uint64_t splitmix64(std::uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
+inline std::uint64_t splitmix64(std::uint64_t x) { return nn::detail::mix64(x + 0x9E3779B97F4A7C15ull); }
 
 /// An independent generator for each (seed, stream): epochs and the split never share a sequence.
 inline std::mt19937_64 make_rng(std::uint64_t seed, std::uint64_t stream) {

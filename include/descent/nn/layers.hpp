@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cmath>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -54,7 +55,24 @@ struct Dropout {
   double rate = 0.5;
 };
 
+/// Where a network's dropout randomness stands: draw number `counter` of the stream keyed by `key`
+/// is mix64(key + counter * golden ratio), SplitMix64's sequence. Any draw can be computed on its
+/// own, so threads can split a mask without changing it, and two integers are the whole state.
+struct DropoutStream {
+  std::uint64_t key = 0;
+  std::uint64_t counter = 0;
+  bool operator==(const DropoutStream&) const = default;
+};
+
 namespace detail {
+
+/// SplitMix64's output function: a bijection of 64-bit integers whose outputs pass BigCrush when
+/// fed a counter.
+constexpr std::uint64_t mix64(std::uint64_t x) {
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
 
 /// A double in [0, 1) from 53 random bits: the same on every standard library (the
 /// std::*_distribution algorithms are unspecified, so their numbers differ between them).

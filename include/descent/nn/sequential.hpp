@@ -44,7 +44,7 @@ class Sequential {
 
   /// A network taking `inputs` features per sample; seed drives weight init and dropout.
   explicit Sequential(Eigen::Index inputs, std::uint64_t seed = 0)
-      : m_inputs(inputs), m_seed(seed), m_rng(seed) {
+      : m_inputs(inputs), m_seed(seed) {
     if (inputs < 1) throw std::invalid_argument("descent::nn::Sequential: inputs must be >= 1");
   }
 
@@ -93,10 +93,12 @@ class Sequential {
       if (d == nullptr) continue;
       detail::initialize_dense(weight(i), bias(i), d->init, rng);
     }
-    m_rng.seed(seed ^ 0x9e3779b97f4a7c15ull);
+    m_dropout = {detail::mix64(seed ^ 0x9e3779b97f4a7c15ull), 0};
   }
 
-  /// Splits every layer's matrix products over `threads` threads (1: the calling thread only).
+  /// Splits the forward and backward passes over `threads` threads (1: the calling thread only):
+  /// each thread takes a share of the batch's columns, and of the weight gradients' rows. The
+  /// results do not depend on the thread count, except for float summation order in the products.
   void set_threads(int threads) {
     if (threads < 1) {
       throw std::invalid_argument("descent::nn::Sequential: threads must be >= 1, got " +
@@ -114,8 +116,10 @@ class Sequential {
   void set_training(bool training) { m_training = training; }
   bool training() const { return m_training; }
 
-  /// The state of the dropout random stream, for checkpoints.
-  std::mt19937_64& rng() { return m_rng; }
+  /// Where dropout's random stream stands, for checkpoints: saving it and setting it back repeats
+  /// the same masks.
+  DropoutStream& dropout_stream() { return m_dropout; }
+  const DropoutStream& dropout_stream() const { return m_dropout; }
 
   /// Sizes every buffer for batches of up to `batch` samples.
   void reserve(Eigen::Index batch) {
@@ -154,8 +158,17 @@ class Sequential {
     const Eigen::Index batch = x.cols();
     reserve(batch);
     m_batch = batch;
-    m_input.leftCols(batch) = x;
-    for (std::size_t i = 0; i < m_slots.size(); ++i) forward_layer(i);
+    // Every layer works column by column, so each thread takes its share of the samples through
+    // the whole network: one dispatch, no waiting between layers.
+    auto pass = [&](int p) {
+      const auto [c0, n] = part_range(batch, threads(), p);
+      if (n == 0) return;
+      m_input.middleCols(c0, n) = x.middleCols(c0, n);
+      std::uint64_t draw = m_dropout.counter;
+      for (std::size_t i = 0; i < m_slots.size(); ++i) forward_layer(i, p, c0, n, draw);
+    };
+    parallel(pass);
+    for (const auto& s : m_slots) m_dropout.counter += dropout_draws(s);
     return output();
   }
 
@@ -177,11 +190,17 @@ class Sequential {
     }
     if (m_slots.empty()) return;
     m_output_gradient.resize(outputs(), m_capacity);  // no-op once sized
-    m_output_gradient.leftCols(m_batch) = grad_output;
-    for (std::size_t i = m_slots.size(); i-- > 0;) {
-      const bool need_input = i > 0 || input_gradient;
-      backward_layer(i, need_input);
-    }
+    // Each thread back-propagates its share of the columns, as in forward(); a Dense layer's
+    // weight gradient sums over every column, so there the threads wait for each other and then
+    // split its rows instead.
+    auto pass = [&](int p) {
+      const auto [c0, n] = part_range(m_batch, threads(), p);
+      m_output_gradient.middleCols(c0, n) = grad_output.middleCols(c0, n);
+      for (std::size_t i = m_slots.size(); i-- > 0;) {
+        backward_layer(i, p, c0, n, i > 0 || input_gradient);
+      }
+    };
+    parallel(pass);
     m_has_input_gradient = input_gradient;
   }
 
@@ -275,85 +294,89 @@ class Sequential {
 
   const Matrix& input_of(std::size_t i) const { return i == 0 ? m_input : m_slots[i - 1].output; }
 
-  void forward_layer(std::size_t i) {
+  /// Random draws a dropout layer takes per forward pass in training: one per four units.
+  Eigen::Index dropout_draws(const Slot& s) const {
+    const auto* d = std::get_if<Dropout>(&s.layer);
+    if (d == nullptr || !m_training || d->rate == 0) return 0;
+    return (s.outputs * m_batch + 3) / 4;
+  }
+
+  /// Layer i on columns [c0, c0 + n) of the batch, for part p. `draw` is where this layer's
+  /// dropout draws start in the stream; it moves past them.
+  void forward_layer(std::size_t i, int p, Eigen::Index c0, Eigen::Index n, std::uint64_t& draw) {
     Slot& s = m_slots[i];
-    const Eigen::Index b = m_batch;
-    const auto in = input_of(i).leftCols(b);
-    auto out = s.output.leftCols(b);
+    const auto in = input_of(i).middleCols(c0, n);
+    auto out = s.output.middleCols(c0, n);
     if (std::holds_alternative<Dense>(s.layer)) {
       // z = W x + b: the bias first, then the product accumulated onto it.
-      out = bias_of(m_params, s).replicate(1, b);
-      auto product = [&](int p) {  // each thread takes a share of the batch's columns
-        const auto [c0, n] = part_range(b, threads(), p);
-        s.forward_gemm[p]->template run<false, false>(
-            out.middleCols(c0, n), m_params.data() + s.param_offset, s.outputs,
-            in.data() + c0 * in.outerStride(), in.outerStride(), s.inputs, true);
-      };
-      parallel(product);
+      out = bias_of(m_params, s).replicate(1, n);
+      s.forward_gemm[p]->template run<false, false>(out, m_params.data() + s.param_offset,
+                                                    s.outputs, in.data(), in.outerStride(),
+                                                    s.inputs, true);
     } else if (const auto* a = std::get_if<Activation>(&s.layer)) {
       activate(*a, in, out);
+    } else if (const auto draws = dropout_draws(s); draws == 0) {
+      out = in;
     } else {
+      // Draw d of the stream decides units 4d .. 4d+3 of the batch's mask (column-major), 16
+      // bits apiece: the rate is honoured to 1/65536, and a unit's decision does not depend on
+      // which thread makes it.
       const double rate = std::get<Dropout>(s.layer).rate;
-      if (!m_training || rate == 0) {
-        out = in;
-      } else {
-        // Each 64-bit draw decides four units, 16 bits apiece: the rate is honoured to 1/65536.
-        auto mask = s.mask.leftCols(b);
-        const auto keep = static_cast<Scalar>(1 / (1 - rate));
-        const auto threshold = static_cast<std::uint32_t>(std::lround(rate * 65536.0));
-        Scalar* m = mask.data();
-        const Eigen::Index size = mask.size();
-        for (Eigen::Index k = 0; k < size; k += 4) {
-          std::uint64_t bits = m_rng();
-          for (Eigen::Index lane = k; lane < std::min(k + 4, size); ++lane, bits >>= 16) {
-            m[lane] = (bits & 0xffff) >= threshold ? keep : Scalar(0);
-          }
+      const auto keep = static_cast<Scalar>(1 / (1 - rate));
+      const auto threshold = static_cast<std::uint32_t>(std::lround(rate * 65536.0));
+      auto mask = s.mask.middleCols(c0, n);
+      Scalar* m = mask.data();
+      const Eigen::Index first = c0 * s.outputs, last = first + mask.size();
+      for (Eigen::Index k = first; k < last;) {
+        const auto d = static_cast<std::uint64_t>(k / 4);
+        std::uint64_t bits = detail::mix64(m_dropout.key + (draw + d) * 0x9e3779b97f4a7c15ull);
+        bits >>= 16 * (k % 4);
+        for (const Eigen::Index end = std::min(last, k - k % 4 + 4); k < end; ++k, bits >>= 16) {
+          m[k - first] = (bits & 0xffff) >= threshold ? keep : Scalar(0);
         }
-        out = in.cwiseProduct(mask);
       }
+      out = in.cwiseProduct(mask);
+      draw += static_cast<std::uint64_t>(draws);
     }
   }
 
-  void backward_layer(std::size_t i, bool need_input) {
+  /// Back-propagates layer i on columns [c0, c0 + n), for part p.
+  void backward_layer(std::size_t i, int p, Eigen::Index c0, Eigen::Index n, bool need_input) {
     Slot& s = m_slots[i];
     const Eigen::Index b = m_batch;
     const Matrix& grad_source =
         i + 1 < m_slots.size() ? m_slots[i + 1].input_gradient : m_output_gradient;
     const auto g = grad_source.leftCols(b);
     const auto in = input_of(i).leftCols(b);
-    auto gin = s.input_gradient.leftCols(b);
+    auto gin = s.input_gradient.middleCols(c0, n);
     if (std::holds_alternative<Dense>(s.layer)) {
-      // dW = g x^T, db = sum over the batch of g, dx = W^T g
-      auto products = [&](int p) {  // a share of dW's rows, and of dx's columns
-        const auto [r0, rows] = part_range(s.outputs, threads(), p);
-        s.weight_gemm[p]->template run<false, true>(weight_of(m_grads, s).middleRows(r0, rows),
-                                                    g.data() + r0, g.outerStride(), in.data(),
-                                                    in.outerStride(), b);
-        if (!need_input) return;
-        const auto [c0, cols] = part_range(b, threads(), p);
-        s.input_gemm[p]->template run<true, false>(
-            gin.middleCols(c0, cols), m_params.data() + s.param_offset, s.outputs,
-            g.data() + c0 * g.outerStride(), g.outerStride(), s.outputs);
-      };
-      parallel(products);
-      bias_of(m_grads, s) = g.rowwise().sum();
-    } else if (!need_input) {
+      // dW = g x^T and db = the sum of g over the batch need every column of g: wait for the
+      // other parts, then take a share of the rows. dx = W^T g is column by column again.
+      if (m_pool) m_pool->barrier();
+      const auto [r0, rows] = part_range(s.outputs, threads(), p);
+      s.weight_gemm[p]->template run<false, true>(weight_of(m_grads, s).middleRows(r0, rows),
+                                                  g.data() + r0, g.outerStride(), in.data(),
+                                                  in.outerStride(), b);
+      bias_of(m_grads, s).segment(r0, rows) = g.middleRows(r0, rows).rowwise().sum();
+      if (!need_input || n == 0) return;
+      s.input_gemm[p]->template run<true, false>(gin, m_params.data() + s.param_offset, s.outputs,
+                                                 g.data() + c0 * g.outerStride(), g.outerStride(),
+                                                 s.outputs);
+    } else if (!need_input || n == 0) {
       return;  // activations and dropout have no parameters
     } else if (const auto* a = std::get_if<Activation>(&s.layer)) {
-      activation_backward(*a, in, s.output.leftCols(b), g, gin);
+      activation_backward(*a, in.middleCols(c0, n), s.output.middleCols(c0, n),
+                          g.middleCols(c0, n), gin);
+    } else if (dropout_draws(s) == 0) {
+      gin = g.middleCols(c0, n);
     } else {
-      const double rate = std::get<Dropout>(s.layer).rate;
-      if (!m_training || rate == 0) {
-        gin = g;
-      } else {
-        gin = g.cwiseProduct(s.mask.leftCols(b));  // d/dx (x * mask) = mask
-      }
+      gin = g.middleCols(c0, n).cwiseProduct(s.mask.middleCols(c0, n));  // d/dx (x mask) = mask
     }
   }
 
   Eigen::Index m_inputs;
   std::uint64_t m_seed;
-  std::mt19937_64 m_rng;
+  DropoutStream m_dropout;
   std::vector<Slot> m_slots;
   Buffer<Scalar> m_params, m_grads;
   Matrix m_input, m_output_gradient;
