@@ -7,6 +7,13 @@
 #   CHECK=showdown  passes when DIR/showdown.csv has one row per optimizer in OPTIMIZERS ('|'
 #                   between names) per epoch (EPOCHS), and DIR/showdown.svg has exactly one
 #                   path id="loss-<name>" and one id="accuracy-<name>" per optimizer, and no others.
+#   CHECK=output    runs PROGRAM with ARGS and passes when it exits with 0 and its stdout matches
+#                   every regular expression in EXPECT ('|' between them). With SVGS ('|' between
+#                   files) each file must then be well-formed XML (by XMLLINT, when given) and
+#                   hold exactly one <path id="<prefix>-<name>" for each prefix in PREFIXES and
+#                   each name in NAMES ('|' between them), and no other path whose id starts with
+#                   one of the prefixes: one path per optimizer (or per fitted curve). The SVGs
+#                   are removed before the run, unless KEEP=1 (files an earlier test wrote).
 
 cmake_minimum_required(VERSION 3.20)
 string(REPLACE "|" ";" args "${ARGS}")
@@ -83,6 +90,59 @@ elseif(CHECK STREQUAL "showdown")
     message(FATAL_ERROR "showdown.svg: ${n} data paths, expected ${expected} (two panels x ${count} optimizers)")
   endif()
   message(STATUS "showdown.csv: ${rows} rows; showdown.svg: ${n} data paths")
+
+elseif(CHECK STREQUAL "output")
+  string(REPLACE "|" ";" svg_files "${SVGS}")
+  if(NOT KEEP)  # left from an earlier run: each must be written again (KEEP=1: another test wrote them)
+    foreach(svg_file IN LISTS svg_files)
+      file(REMOVE "${svg_file}")
+    endforeach()
+  endif()
+  execute_process(COMMAND ${PROGRAM} ${args} RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT code EQUAL 0)
+    message(FATAL_ERROR "${PROGRAM} exited with status ${code}\nstdout: ${out}\nstderr: ${err}")
+  endif()
+  string(REPLACE "|" ";" expectations "${EXPECT}")
+  foreach(regex IN LISTS expectations)
+    if(NOT out MATCHES "${regex}")
+      message(FATAL_ERROR "stdout does not match '${regex}':\n${out}")
+    endif()
+  endforeach()
+  string(REPLACE "|" ";" prefixes "${PREFIXES}")
+  string(REPLACE "|" ";" names "${NAMES}")
+  list(LENGTH prefixes prefix_count)
+  list(LENGTH names name_count)
+  math(EXPR expected "${prefix_count} * ${name_count}")
+  foreach(svg_file IN LISTS svg_files)
+    if(NOT EXISTS "${svg_file}")
+      message(FATAL_ERROR "${svg_file} was not written")
+    endif()
+    if(XMLLINT)
+      execute_process(COMMAND ${XMLLINT} --noout "${svg_file}" RESULT_VARIABLE bad ERROR_VARIABLE why)
+      if(NOT bad EQUAL 0)
+        message(FATAL_ERROR "${svg_file} is not well-formed XML:\n${why}")
+      endif()
+    endif()
+    file(READ "${svg_file}" svg)
+    set(total 0)
+    foreach(prefix IN LISTS prefixes)
+      foreach(name IN LISTS names)
+        string(REGEX MATCHALL "<path id=\"${prefix}-${name}\"" found "${svg}")
+        list(LENGTH found n)
+        if(NOT n EQUAL 1)
+          message(FATAL_ERROR "${svg_file}: ${n} paths with id ${prefix}-${name}, expected 1")
+        endif()
+      endforeach()
+      string(REGEX MATCHALL "<path id=\"${prefix}-" all "${svg}")
+      list(LENGTH all n)
+      math(EXPR total "${total} + ${n}")
+    endforeach()
+    if(NOT total EQUAL expected)
+      message(FATAL_ERROR "${svg_file}: ${total} paths with ids ${PREFIXES}-*, expected ${expected}")
+    endif()
+  endforeach()
+  list(LENGTH svg_files svg_count)
+  message(STATUS "exit status 0, output as expected; ${svg_count} SVG files with ${expected} paths each")
 
 else()
   message(FATAL_ERROR "checks.cmake: unknown CHECK '${CHECK}'")

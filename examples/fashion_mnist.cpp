@@ -12,6 +12,9 @@
 //                                                   # batch 64, 10 epochs: about 0.88 on the test
 //                                                   # set, in 20-40 s on one core
 //   build/examples/fashion_mnist --optimizer sgd --learning-rate 0.1 --epochs 5 --json run.json
+//   build/examples/fashion_mnist --checkpoint run.ckpt          # saved after every epoch; if
+//   build/examples/fashion_mnist --checkpoint run.ckpt --resume run.ckpt   # it was killed, go on
+//   build/examples/fashion_mnist --export-npy weights           # weights/0.weight.npy, ...
 //   build/examples/fashion_mnist --help             # every flag
 //
 // What to look for
@@ -22,10 +25,15 @@
 //   the start of overfitting. --hidden none trains a linear model (about 0.84). For other
 //   optimizers, showdown.cpp lists a learning rate that suits each.
 //
+// A resumed run ends with exactly the weights the uninterrupted run would have had, as long as it
+// is given the same flags (--epochs may grow); a checkpoint from other flags is refused.
+//
 // Exit status: 0 on success, 2 for a bad flag or value (the message names the flag), 1 when the
-// data cannot be read, the JSON cannot be written or training fails (e.g. the loss diverges).
+// data cannot be read, a checkpoint cannot be read, written or used, the JSON cannot be written
+// or training fails (e.g. the loss diverges).
 
 #include <descent/data.hpp>
+#include <descent/io.hpp>
 #include <descent/nn.hpp>
 #include <descent/optim.hpp>
 
@@ -73,7 +81,11 @@ constexpr std::string_view usage_text =
     "  --seed N              weights, dropout and shuffling (default 0)\n"
     "  --threads N           threads for the layers' matrix products (default 1)\n"
     "  --train-subset N      train on the first N training images only\n"
-    "  --json FILE           write the settings, results and per-epoch history as JSON\n";
+    "  --json FILE           write the settings, results and per-epoch history as JSON\n"
+    "  --checkpoint FILE     save the network, optimizer and training position after every epoch\n"
+    "  --resume FILE         go on from a checkpoint until --epochs in total; give the flags it\n"
+    "                        was saved with (its learning rate wins, a schedule may have set it)\n"
+    "  --export-npy DIR      write every layer's weight and bias as NumPy .npy files to DIR\n";
 
 struct Settings {
   std::filesystem::path data{std::string(ex::fashion_mnist_dir)};
@@ -91,7 +103,21 @@ struct Settings {
   int threads = 1;
   Eigen::Index train_subset = 0;  // 0: all
   std::filesystem::path json;
+  std::filesystem::path checkpoint, resume, export_npy;
 };
+
+/// Exits with a usage error unless `path` names a file in an existing, writable directory.
+void require_writable_file(std::string_view flag, const std::filesystem::path& path) {
+  if (path.empty() || !path.has_filename()) ex::flag_error(flag, "needs a file name");
+  const auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    ex::flag_error(flag, "directory '" + dir.string() + "' does not exist");
+  }
+  if (::access(dir.c_str(), W_OK) != 0) {  // say so now, not after training
+    ex::flag_error(flag, "directory '" + dir.string() + "' is not writable");
+  }
+}
 
 /// Reads and checks every flag before any data is loaded. Throws ex::UsageError.
 Settings parse(int argc, char** argv) {
@@ -138,15 +164,16 @@ Settings parse(int argc, char** argv) {
       s.train_subset = args.integer(1);
     } else if (flag == "--json") {
       s.json = std::string(args.value());
-      if (s.json.empty()) ex::flag_error(flag, "needs a file name");
-      const auto dir = s.json.parent_path().empty() ? std::filesystem::path(".") : s.json.parent_path();
-      std::error_code ec;
-      if (!std::filesystem::is_directory(dir, ec)) {
-        ex::flag_error(flag, "directory '" + dir.string() + "' does not exist");
-      }
-      if (::access(dir.c_str(), W_OK) != 0) {  // say so now, not after training
-        ex::flag_error(flag, "directory '" + dir.string() + "' is not writable");
-      }
+      require_writable_file(flag, s.json);
+    } else if (flag == "--checkpoint") {
+      s.checkpoint = std::string(args.value());
+      require_writable_file(flag, s.checkpoint);
+    } else if (flag == "--resume") {
+      s.resume = std::string(args.value());
+      if (s.resume.empty()) ex::flag_error(flag, "needs a file name");
+    } else if (flag == "--export-npy") {
+      s.export_npy = std::string(args.value());
+      if (s.export_npy.empty()) ex::flag_error(flag, "needs a directory name");
     } else {
       throw ex::UsageError("unknown flag '" + std::string(flag) + "' (see --help)");
     }
@@ -233,7 +260,7 @@ std::string json_report(const Settings& s, const nn::History& history, double te
               ", \"loss\": " + ex::json_number(e.loss) +
               ", \"accuracy\": " + ex::json_number(ce ? e.accuracy : std::nan("")) +
               ", \"test_loss\": " + ex::json_number(e.val_loss) +
-              ", \"test_accuracy\": " + ex::json_number(test_accuracies[i]) +
+              ", \"test_accuracy\": " + ex::json_number(test_accuracies.at(i)) +
               ", \"seconds\": " + ex::json_number(e.seconds) + "}";
   }
   field("history", epochs + "\n  ]", true);
@@ -242,6 +269,24 @@ std::string json_report(const Settings& s, const nn::History& history, double te
 
 int run(const Settings& s) {
   Eigen::setNbThreads(s.threads);  // Eigen's own products, in builds with OpenMP
+
+  // A damaged or missing checkpoint is reported now, before the data is loaded; whether it fits
+  // these flags is checked once the network and trainer exist.
+  int resumed_epochs = 0;
+  if (!s.resume.empty()) {
+    try {
+      const auto c = descent::io::read_checkpoint<float>(s.resume);
+      if (!c.position) {
+        std::fprintf(stderr, "fashion_mnist: --resume: '%s' was not saved by --checkpoint "
+                     "(it holds no training position)\n", s.resume.string().c_str());
+        return 1;
+      }
+      resumed_epochs = c.position->epoch;
+    } catch (const descent::io::CheckpointError& e) {
+      std::fprintf(stderr, "fashion_mnist: --resume: %s\n", e.what());
+      return 1;
+    }
+  }
 
   // ---- data -------------------------------------------------------------------------------
   Dataset<float> train, test;
@@ -287,6 +332,9 @@ int run(const Settings& s) {
     void on_epoch_end(nn::TrainingState&) override {
       values.push_back(argmax_accuracy(trainer->predict(*net, test->x), *labels));
     }
+    // The accuracies of the epochs before a checkpoint travel with it, for the JSON history.
+    std::vector<double> save_state() const override { return values; }
+    void load_state(const std::vector<double>& state) override { values = state; }
   };
   auto test_accuracy = std::make_shared<TestAccuracy>();
   test_accuracy->net = &net;
@@ -294,6 +342,16 @@ int run(const Settings& s) {
   test_accuracy->test = &test;
   test_accuracy->labels = &test_labels;
   trainer.add_callback(test_accuracy);
+  if (!s.checkpoint.empty()) descent::io::save_every_epoch(trainer, s.checkpoint);
+  if (!s.resume.empty()) {
+    try {
+      descent::io::load_checkpoint(s.resume, net, trainer);
+    } catch (const descent::io::CheckpointError& e) {
+      std::fprintf(stderr, "fashion_mnist: --resume: %s\n(resume with the flags the checkpoint "
+                   "was saved with; only --epochs may change)\n", e.what());
+      return 1;
+    }
+  }
 
   std::printf("Fashion-MNIST from %s: training on %lld images, testing on the %lld test images\n",
               s.data.string().c_str(), static_cast<long long>(train.size()),
@@ -307,6 +365,13 @@ int run(const Settings& s) {
               static_cast<unsigned long long>(s.seed), s.threads, s.threads == 1 ? "" : "s");
   std::printf("(val_loss and val_accuracy below are measured on the %lld test images)\n",
               static_cast<long long>(test.size()));
+  if (!s.resume.empty()) {
+    std::printf("resuming from %s: %d of %d epochs done\n", s.resume.string().c_str(),
+                resumed_epochs, s.epochs);
+  }
+  if (!s.checkpoint.empty()) {
+    std::printf("saving a checkpoint to %s after every epoch\n", s.checkpoint.string().c_str());
+  }
   if (s.loss == nn::Loss::binary_cross_entropy) {
     std::printf("(with binary_cross_entropy the per-epoch accuracies score each of the 10 outputs on\n"
                 "its own; the final test accuracy below is the usual one, argmax == label)\n");
@@ -329,6 +394,11 @@ int run(const Settings& s) {
   std::printf("    %s lr %g, %zu epochs, %.1f s of training, %.0f samples/s\n", s.optimizer.c_str(),
               s.learning_rate, history.epochs.size(), train_seconds, per_second);
 
+  if (!s.export_npy.empty()) {
+    const auto files = descent::io::export_npy(net, s.export_npy);
+    std::printf("    wrote %zu .npy files to %s (numpy.load(\"%s\"), ...)\n", files.size(),
+                s.export_npy.string().c_str(), files.front().string().c_str());
+  }
   if (!s.json.empty()) {
     try {
       ex::write_file_atomically(s.json, json_report(s, history, final_eval.loss, accuracy,

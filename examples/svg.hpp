@@ -151,28 +151,77 @@ class Figure {
     m_y_title = escape_xml(y);
   }
 
-  /// Tick positions on the x axis, instead of about eight round values chosen automatically.
-  void set_x_ticks(std::vector<double> ticks) { m_x_ticks = std::move(ticks); }
+  /// Tick positions on the x axis, instead of about eight round values chosen automatically;
+  /// with `labels` (one per tick) those texts are written instead of the numbers, for a log axis
+  /// ("1e-3" at -3) or categories ("relu" at 1).
+  void set_x_ticks(std::vector<double> ticks, std::vector<std::string> labels = {}) {
+    if (!labels.empty() && labels.size() != ticks.size()) {
+      throw std::invalid_argument("Figure: one label per x tick");
+    }
+    m_x_ticks = std::move(ticks);
+    m_x_tick_labels = std::move(labels);
+  }
+
+  /// Decimals of the pixel coordinates in paths and contours (default 1). 0 makes files about a
+  /// third smaller, for pictures that are committed; set it before adding anything.
+  void set_precision(int decimals) { m_decimals = std::clamp(decimals, 0, 3); }
 
   /// A polyline in data coordinates, clipped to the plot area; a non-finite point breaks the line.
   /// A non-empty id is written as the path's id attribute, so tools and tests can find it.
   void add_path(const std::vector<Point>& points, const Stroke& stroke, std::string_view id = {}) {
-    std::string d, last;
-    bool pen_down = false;
-    for (const Point& p : points) {
-      if (!std::isfinite(p.x) || !std::isfinite(p.y)) {
-        pen_down = false;
-        continue;
-      }
-      std::string xy = coords(p);
-      if (pen_down && xy == last) continue;  // same pixel (to 0.1) as the point before
-      d.append(pen_down ? "L" : "M").append(xy).append(" ");
-      last = std::move(xy);
-      pen_down = true;
-    }
+    const std::string d = path_data(points);
     if (d.empty()) return;
     const std::string id_attr = id.empty() ? "" : " id=\"" + escape_xml(id) + "\"";
     m_plot += "<path" + id_attr + " d=\"" + d + "\" fill=\"none\"" + stroke_attrs(stroke) + "/>\n";
+  }
+
+  /// A polyline drawn over time (SVG SMIL animation, no script): the line grows from the first
+  /// point and a dot of the line's colour runs ahead of it, reaching points[i] at times[i] (in
+  /// [0, 1], ascending) of `seconds`; then it holds for `hold` seconds and starts again. Viewers
+  /// without SMIL show nothing of it. Needs finite points. At most `keyframes` + 1 key frames are
+  /// written, at evenly spaced points, so long paths stay small.
+  void add_animated_path(const std::vector<Point>& points, const std::vector<double>& times,
+                         const Stroke& stroke, std::string_view id, double seconds, double hold = 2,
+                         std::size_t keyframes = 60) {
+    if (points.size() != times.size()) throw std::invalid_argument("Figure: one time per point");
+    const std::string d = path_data(points);
+    if (d.empty() || points.size() < 2) return;
+    // Cumulative length in pixels, as the renderer measures the path (same rounded coordinates).
+    std::vector<double> length(points.size(), 0.0);
+    for (std::size_t i = 1; i < points.size(); ++i) {
+      const auto a = pixel(points[i - 1]), b = pixel(points[i]);
+      length[i] = length[i - 1] + std::hypot(b.x - a.x, b.y - a.y);
+    }
+    const double total = length.back(), cycle = seconds + hold;
+    if (!(total > 0)) return;
+    std::string key_times, key_points, offsets;
+    const std::size_t last = points.size() - 1, frames = std::min(keyframes, last);
+    for (std::size_t k = 0; k <= frames; ++k) {
+      const std::size_t i = k * last / frames;
+      const std::string sep = k ? ";" : "";
+      // Three decimals, trailing zeros dropped: "0.25", not "0.250".
+      const auto fraction = [](double v) { return detail::number(std::round(v * 1000) / 1000, -1); };
+      key_times += sep + fraction(std::clamp(times[i], 0.0, 1.0) * seconds / cycle);
+      key_points += sep + fraction(length[i] / total);
+      offsets += sep + fraction(1 - length[i] / total);
+    }
+    key_times += ";1";
+    key_points += ";1";
+    offsets += ";0";
+    const std::string timing = "dur=\"" + detail::number(cycle, -1) + "s\" keyTimes=\"" + key_times +
+                               "\" calcMode=\"linear\" repeatCount=\"indefinite\"";
+    // pathLength="1": the dash and its offset count in fractions of the whole path; the growing
+    // line is one dash, so the stroke's own dash pattern is left out.
+    Stroke solid = stroke;
+    solid.dash = {};
+    const std::string name = escape_xml(id);
+    m_plot += "<path id=\"" + name + "\" d=\"" + d + "\" fill=\"none\"" + stroke_attrs(solid) +
+              " pathLength=\"1\" stroke-dasharray=\"1 1\" stroke-dashoffset=\"1\">"
+              "<animate attributeName=\"stroke-dashoffset\" values=\"" + offsets + "\" " + timing +
+              "/></path>\n";
+    m_plot += "<circle r=\"4\" fill=\"" + std::string(stroke.color) +
+              "\" stroke=\"#ffffff\" stroke-width=\"1\"><animateMotion keyPoints=\"" + key_points + "\" " +
+              timing + "><mpath href=\"#" + name + "\"/></animateMotion></circle>\n";
   }
 
   /// A marker of `radius` pixels at a data point; drawn over the axes, not clipped.
@@ -235,13 +284,15 @@ class Figure {
     // Corners of a cell counter-clockwise from bottom-left; edge k runs from corner k to k + 1.
     constexpr std::array<std::array<int, 2>, 4> corner = {{{0, 0}, {1, 0}, {1, 1}, {0, 1}}};
     for (const double level : levels) {
-      std::string d, last;  // last: where the previous segment ended, to continue the line there
+      PathData d(m_decimals);  // d.last(): where the previous segment ended, to continue there
+      bool started = false;
+      const auto same = [](Point a, Point b) { return a.x == b.x && a.y == b.y; };
       const auto segment = [&](Point a, Point b) {
-        std::string from = coords(a), to = coords(b);
-        if (to == last) std::swap(from, to);
-        if (from != last) d.append(d.empty() ? "M" : " M").append(from);
-        d.append(" L").append(to);
-        last = to;
+        Point from = pixel(a), to = pixel(b);
+        if (started && same(to, d.last())) std::swap(from, to);
+        if (!started || !same(from, d.last())) d.move_to(from);
+        d.line_to(to);
+        started = true;
       };
       for (std::size_t j = 0; j < n; ++j) {
         for (std::size_t i = 0; i < n; ++i) {
@@ -273,7 +324,7 @@ class Figure {
           }
         }
       }
-      if (!d.empty()) m_plot += "<path d=\"" + d + "\" fill=\"none\"" + stroke_attrs(stroke) + "/>\n";
+      if (started) m_plot += "<path d=\"" + d.str() + "\" fill=\"none\"" + stroke_attrs(stroke) + "/>\n";
     }
   }
 
@@ -302,19 +353,24 @@ class Figure {
          "\" height=\"" + num(plot_height()) + "\" fill=\"none\" stroke=\"#000000\"/>\n";
     double step = 0;
     std::vector<double> x_ticks = detail::nice_ticks(m_x.lo, m_x.hi, 8, step);
+    std::vector<std::string> x_labels;
     if (!m_x_ticks.empty()) {
       x_ticks.clear();
-      for (const double t : m_x_ticks) {
-        if (t >= m_x.lo && t <= m_x.hi) x_ticks.push_back(t);
+      for (std::size_t i = 0; i < m_x_ticks.size(); ++i) {
+        const double t = m_x_ticks[i];
+        if (t < m_x.lo || t > m_x.hi) continue;
+        x_ticks.push_back(t);
+        if (!m_x_tick_labels.empty()) x_labels.push_back(escape_xml(m_x_tick_labels[i]));
       }
       step = x_ticks.size() > 1 ? x_ticks[1] - x_ticks[0] : 1;
     }
-    for (const double t : x_ticks) {
+    for (std::size_t i = 0; i < x_ticks.size(); ++i) {
+      const double t = x_ticks[i];
       const std::string x = num(px(t));
       s += "<line x1=\"" + x + "\" y1=\"" + num(bottom) + "\" x2=\"" + x + "\" y2=\"" +
            num(bottom + 5) + "\" stroke=\"#000000\"/>\n";
       s += "<text x=\"" + x + "\" y=\"" + num(bottom + 19) + "\" font-size=\"12\" text-anchor=\"middle\">" +
-           tick_label(t, step) + "</text>\n";
+           (x_labels.empty() ? tick_label(t, step) : x_labels[i]) + "</text>\n";
     }
     for (const double t : detail::nice_ticks(m_y.lo, m_y.hi, 6, step)) {
       const std::string y = num(py(t));
@@ -371,10 +427,61 @@ class Figure {
 
   static std::string num(double v) { return detail::number(v, 1); }
 
-  std::string coords(Point p) const {
-    // Far-off points (a diverging path) are pulled in so renderers never see huge numbers.
-    const auto clamp = [](double v) { return std::clamp(v, -1e5, 1e5); };
-    return num(clamp(px(p.x))) + "," + num(clamp(py(p.y)));
+  /// p in pixels, rounded as it is written. Far-off points (a diverging path) are pulled in so
+  /// renderers never see huge numbers.
+  Point pixel(Point p) const {
+    const double scale = std::pow(10.0, m_decimals);
+    const auto round = [&](double v) { return std::round(std::clamp(v, -1e5, 1e5) * scale) / scale; };
+    return {round(px(p.x)), round(py(p.y))};
+  }
+
+  /// Path data "M x,y l dx,dy dx,dy ...": moves absolute, lines relative (shorter), in pixels
+  /// rounded to the precision, so the offsets add up exactly.
+  class PathData {
+   public:
+    explicit PathData(int decimals) : m_decimals(decimals) {}
+    void move_to(Point p) {
+      m_d.append(m_d.empty() ? "M" : " M").append(text(p.x)).append(",").append(text(p.y));
+      m_last = p;
+      m_relative = false;
+    }
+    void line_to(Point p) {
+      m_d.append(m_relative ? " " : " l").append(text(p.x - m_last.x)).append(",").append(text(p.y - m_last.y));
+      m_last = p;
+      m_relative = true;
+    }
+    const Point& last() const { return m_last; }
+    const std::string& str() const { return m_d; }
+
+   private:
+    std::string text(double v) const {
+      const std::string t = detail::number(v, m_decimals);
+      return t == "-0" || t == "-0.0" ? t.substr(1) : t;
+    }
+    int m_decimals;
+    std::string m_d;
+    Point m_last;
+    bool m_relative = false;
+  };
+
+  /// The path data of a polyline; a non-finite point breaks the line, repeated pixels are left out.
+  std::string path_data(const std::vector<Point>& points) const {
+    PathData d(m_decimals);
+    bool pen_down = false;
+    for (const Point& p : points) {
+      if (!std::isfinite(p.x) || !std::isfinite(p.y)) {
+        pen_down = false;
+        continue;
+      }
+      const Point q = pixel(p);
+      if (!pen_down) {
+        d.move_to(q);
+      } else if (q.x != d.last().x || q.y != d.last().y) {
+        d.line_to(q);
+      }
+      pen_down = true;
+    }
+    return d.str();
   }
 
   static std::string tick_label(double t, double step) {
@@ -401,6 +508,8 @@ class Figure {
   std::string m_overlay;  ///< markers and text, drawn over the axes
   std::vector<LegendEntry> m_legend;
   std::vector<double> m_x_ticks;  ///< empty: automatic
+  std::vector<std::string> m_x_tick_labels;  ///< empty: the numbers
+  int m_decimals = 1;             ///< of pixel coordinates in paths
 };
 
 /// Figures side by side in one document, tops aligned, under an optional title line.

@@ -5,11 +5,14 @@
 //   of steps. trajectory_<function>.svg draws every path in its own colour over the function's
 //   contour lines, with the start (white circle), the minimum (star) and each path's end (dot).
 //   Per function the program prints a table: learning rate, final f, distance to the minimum,
-//   and who got closest.
+//   and who got closest; at the end a summary, every optimizer's distance and rank on every
+//   function. With --animate it also writes trajectory_<function>_animated.svg, where the paths
+//   grow step by step (SVG's own animation, no script): 10 seconds for all the steps, so you
+//   see which optimizer is fast at the start and which at the end.
 //
 // How to run
 //   ./scripts/demo.sh
-//   build/examples/trajectories --out build/trajectories [--steps N]
+//   build/examples/trajectories --out build/trajectories [--steps N] [--animate]
 //   then open build/trajectories/trajectory_<function>.svg in a browser.
 //   Default: 300 steps per function, 1000 on Rosenbrock; --steps N sets N for all of them.
 //
@@ -68,6 +71,7 @@
 #include <Eigen/Core>
 
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -105,6 +109,7 @@ struct TestFunction {
   int steps = 300;
   std::string look_for;
   int dot_every = 0;  ///< a dot on each path every this many steps, to show speed; 0 for none
+  std::size_t contour_grid = 100;  ///< marching-squares cells per axis; fewer, smaller files
   ex::Point start_label = {8, -8};  ///< pixel offset of the "start" label; dx < 0 puts it left
   ex::Point minimum_label = {10, 14};
   std::vector<std::pair<ex::Point, std::string>> notes = {};  ///< other points worth a label
@@ -210,6 +215,7 @@ std::vector<TestFunction> test_functions() {
     fn.levels = ex::log_levels(0.05, 2000, 16);
     fn.learning_rates = {0.001, 0.0005, 0.0005, 0.5, 0.01, 1.0, 0.05, 0.05, 0.02};
     fn.steps = 1000;
+    fn.contour_grid = 70;  // its long curved contours are most of the file
     fn.look_for =
         "all drop into the curved valley, then crawl along its floor toward (1, 1). SGD is held\n"
         "back by the steep walls, AdaGrad's steps have shrunk away, AdamW stops short (its weight\n"
@@ -304,17 +310,40 @@ std::string format_lr(double lr) {
   return buf;
 }
 
-/// Runs every optimizer on fn, writes the picture, prints the table.
-void show(const TestFunction& fn, int steps, const std::filesystem::path& out_dir) {
+/// "AdaGrad" -> "adagrad": the name make_optimizer knows, used as the path's id.
+std::string lower(std::string_view name) {
+  std::string s(name);
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+/// The empty picture of fn: axes, title, contours. Whole-pixel coordinates and a coarse contour
+/// grid keep the files small enough to commit.
+ex::Figure figure(const TestFunction& fn, std::string_view title_suffix = {}) {
   // Same scale on both axes, so a zig-zag across a valley looks like one.
   const double plot_width = 540;
   const double plot_height = plot_width * (fn.y.hi - fn.y.lo) / (fn.x.hi - fn.x.lo);
   const ex::Margins margins{.left = 64, .right = 200, .top = 44, .bottom = 56};
   ex::Figure fig(plot_width + margins.left + margins.right, plot_height + margins.top + margins.bottom,
                  fn.x, fn.y, margins);
-  fig.set_title(fn.title);
+  fig.set_precision(0);
+  fig.set_title(fn.title + std::string(title_suffix));
   fig.set_axis_titles("x", "y");
-  fig.add_contours(fn.f, fn.levels);
+  fig.add_contours(fn.f, fn.levels, fn.contour_grid);
+  return fig;
+}
+
+/// Distance of each optimizer's end point to the minimum (NaN where it diverged), in the order
+/// of `optimizers`.
+using Distances = std::array<double, optimizer_count>;
+
+/// Runs every optimizer on fn, writes the picture (and, with `animate`, an animated one), prints
+/// the table; returns the distances for the summary.
+Distances show(const TestFunction& fn, int steps, const std::filesystem::path& out_dir, bool animate) {
+  ex::Figure fig = figure(fn);
+  ex::Figure anim = figure(fn, " (animated)");
+  Distances distances;
+  distances.fill(std::numeric_limits<double>::quiet_NaN());
 
   std::printf("\n== %s: %d steps from (%g, %g); minimum at (%g, %g), f = %g\n", fn.name.c_str(), steps,
               fn.start.x(), fn.start.y(), fn.minimum.x(), fn.minimum.y(),
@@ -337,8 +366,18 @@ void show(const TestFunction& fn, int steps, const std::filesystem::path& out_di
     const Trajectory t = opt.run(fn, lr, steps);
     const ex::Stroke stroke{.color = ex::palette[k], .width = 1.8, .opacity = 0.9, .dash = opt.dash};
     std::vector<ex::Point> points;
-    for (const Vec2& p : t.points) points.push_back(point(p));
-    fig.add_path(points, stroke);
+    std::vector<double> times;  // step i of `steps` is reached at time i / steps
+    for (const Vec2& p : t.points) {
+      times.push_back(double(points.size()) / steps);
+      points.push_back(point(p));
+    }
+    fig.add_path(points, stroke, "path-" + lower(opt.name));
+    if (animate) {
+      anim.add_animated_path(points, times, stroke, "path-" + lower(opt.name), 10);
+      anim.add_legend_entry(std::string(opt.name) + "  lr " + format_lr(lr) +
+                                (t.diverged_at ? "  (diverged)" : ""),
+                            stroke);
+    }
     for (std::size_t i = fn.dot_every; fn.dot_every > 0 && i < points.size(); i += fn.dot_every) {
       const ex::Point& p = points[i];
       if (p.x >= fn.x.lo && p.x <= fn.x.hi && p.y >= fn.y.lo && p.y <= fn.y.hi) {
@@ -358,6 +397,7 @@ void show(const TestFunction& fn, int steps, const std::filesystem::path& out_di
     }
     const double f_end = fn.f(end.x(), end.y());
     const double distance = (end - fn.minimum).norm();
+    distances[k] = distance;
     std::printf("  %-10s %-13s %-12.4e %.4e\n", std::string(opt.name).c_str(), format_lr(lr).c_str(),
                 f_end, distance);
     if (distance < close) arrived += (arrived.empty() ? "" : ", ") + std::string(opt.name);
@@ -370,20 +410,27 @@ void show(const TestFunction& fn, int steps, const std::filesystem::path& out_di
   for (auto e = ends.rbegin(); e != ends.rend(); ++e) {
     fig.add_marker(e->at, ex::Marker::circle, 3.5, e->color, {.color = "#ffffff", .width = 0.8});
   }
-  const auto label = [&](const Vec2& at, std::string_view text, ex::Point offset) {
-    fig.add_text(point(at), text, 12, offset.x < 0 ? "end" : "start", offset.x, offset.y);
-  };
-  for (const auto& [at, text] : fn.notes) {
-    fig.add_marker(at, ex::Marker::diamond, 4.5, "#ffffff", {.color = "#000000", .width = 1.2});
-    fig.add_text(at, text, 12, "start", 8, 16);
+  for (ex::Figure* f : {&fig, &anim}) {
+    const auto label = [&](const Vec2& at, std::string_view text, ex::Point offset) {
+      f->add_text(point(at), text, 12, offset.x < 0 ? "end" : "start", offset.x, offset.y);
+    };
+    for (const auto& [at, text] : fn.notes) {
+      f->add_marker(at, ex::Marker::diamond, 4.5, "#ffffff", {.color = "#000000", .width = 1.2});
+      f->add_text(at, text, 12, "start", 8, 16);
+    }
+    f->add_marker(point(fn.start), ex::Marker::circle, 5, "#ffffff", {.color = "#000000", .width = 1.5});
+    label(fn.start, "start", fn.start_label);
+    f->add_marker(point(fn.minimum), ex::Marker::star, 8, "#ffffff", {.color = "#000000", .width = 1.3});
+    label(fn.minimum, "minimum", fn.minimum_label);
   }
-  fig.add_marker(point(fn.start), ex::Marker::circle, 5, "#ffffff", {.color = "#000000", .width = 1.5});
-  label(fn.start, "start", fn.start_label);
-  fig.add_marker(point(fn.minimum), ex::Marker::star, 8, "#ffffff", {.color = "#000000", .width = 1.3});
-  label(fn.minimum, "minimum", fn.minimum_label);
 
   const std::filesystem::path file = out_dir / ("trajectory_" + fn.name + ".svg");
   fig.save(file);
+  if (animate) {
+    const std::filesystem::path animated = out_dir / ("trajectory_" + fn.name + "_animated.svg");
+    anim.save(animated);
+    std::printf("  wrote %s (10 seconds for %d steps, then again)\n", animated.string().c_str(), steps);
+  }
   if (!best.empty()) {
     std::printf("  closest to the minimum: %s (%.3g away)\n", std::string(best).c_str(), best_distance);
   }
@@ -393,10 +440,49 @@ void show(const TestFunction& fn, int steps, const std::filesystem::path& out_di
     look_for.insert(i + 1, "    ");
   }
   std::printf("  look for: %s\n  wrote %s\n", look_for.c_str(), file.string().c_str());
+  return distances;
+}
+
+/// Who got closest to each function's minimum: a row per optimizer, its distance and its rank
+/// on each function (1 = closest), and at the bottom the winner of each column.
+void print_summary(const std::vector<TestFunction>& fns, const std::vector<Distances>& all,
+                   const std::vector<int>& steps) {
+  std::printf("\n== Summary: distance to the minimum after the steps given (rank in brackets)\n");
+  std::printf("  %-10s", "");
+  for (std::size_t f = 0; f < fns.size(); ++f) {
+    std::printf(" %-16s", (fns[f].name + " (" + std::to_string(steps[f]) + ")").c_str());
+  }
+  std::printf("\n");
+  for (std::size_t k = 0; k < optimizers.size(); ++k) {
+    std::printf("  %-10s", std::string(optimizers[k].name).c_str());
+    for (std::size_t f = 0; f < fns.size(); ++f) {
+      const double d = all[f][k];
+      if (std::isnan(d)) {
+        std::printf(" %-16s", "diverged");
+        continue;
+      }
+      int rank = 1;  // 1 + how many got strictly closer
+      for (const double other : all[f]) rank += other < d ? 1 : 0;
+      char cell[32];
+      std::snprintf(cell, sizeof cell, "%.2e (%d)", d, rank);
+      std::printf(" %-16s", cell);
+    }
+    std::printf("\n");
+  }
+  std::printf("  %-10s", "closest");
+  for (std::size_t f = 0; f < fns.size(); ++f) {
+    std::size_t best = 0;
+    for (std::size_t k = 1; k < optimizers.size(); ++k) {
+      if (std::isnan(all[f][best]) || all[f][k] < all[f][best]) best = k;
+    }
+    std::printf(" %-16s", std::string(optimizers[best].name).c_str());
+  }
+  std::printf("\n  No optimizer wins everywhere: that is the point of having nine.\n");
 }
 
 [[noreturn]] void usage_error(const std::string& message) {
-  std::fprintf(stderr, "trajectories: %s\nusage: trajectories [--out DIR] [--steps N]\n", message.c_str());
+  std::fprintf(stderr, "trajectories: %s\nusage: trajectories [--out DIR] [--steps N] [--animate]\n",
+               message.c_str());
   std::exit(2);
 }
 
@@ -405,14 +491,21 @@ void show(const TestFunction& fn, int steps, const std::filesystem::path& out_di
 int main(int argc, char** argv) {
   std::filesystem::path out_dir = ".";
   std::optional<int> steps;  // unset: each function's own count
+  bool animate = false;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "-h" || arg == "--help") {
-      std::printf("usage: trajectories [--out DIR] [--steps N]\n"
+      std::printf("usage: trajectories [--out DIR] [--steps N] [--animate]\n"
                   "  --out DIR    where to write trajectory_<function>.svg (default: .)\n"
                   "  --steps N    steps per optimizer on every function\n"
-                  "               (default: 300, 1000 on Rosenbrock)\n");
+                  "               (default: 300, 1000 on Rosenbrock)\n"
+                  "  --animate    also write trajectory_<function>_animated.svg, where the paths\n"
+                  "               grow step by step (SVG animation; open it in a browser)\n");
       return 0;
+    }
+    if (arg == "--animate") {
+      animate = true;
+      continue;
     }
     if (arg != "--out" && arg != "--steps") usage_error("unknown flag '" + std::string(arg) + "'");
     if (i + 1 >= argc) usage_error(std::string(arg) + " needs a value");
@@ -434,7 +527,14 @@ int main(int argc, char** argv) {
     std::filesystem::create_directories(out_dir);
     std::printf("Nine optimizers in double precision, one start point per function.\n"
                 "Each SVG shows their paths over the contour lines; the tables say where they ended.\n");
-    for (const TestFunction& fn : test_functions()) show(fn, steps.value_or(fn.steps), out_dir);
+    const std::vector<TestFunction> fns = test_functions();
+    std::vector<Distances> distances;
+    std::vector<int> counts;
+    for (const TestFunction& fn : fns) {
+      counts.push_back(steps.value_or(fn.steps));
+      distances.push_back(show(fn, counts.back(), out_dir, animate));
+    }
+    print_summary(fns, distances, counts);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "trajectories: %s\n", e.what());
     return 1;

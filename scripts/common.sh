@@ -22,7 +22,7 @@ require_packages() {
 }
 
 # The packages every build needs.
-BUILD_PACKAGES="cmake g++ make libeigen3-dev catch2 libbenchmark-dev zlib1g-dev"
+BUILD_PACKAGES="cmake g++ make libeigen3-dev catch2 libbenchmark-dev zlib1g-dev libsqlite3-dev libpq-dev"
 
 # Configures build/ (Release unless BUILD_TYPE says otherwise) with the given extra arguments.
 configure() {

@@ -1,12 +1,76 @@
 #!/bin/sh
-# Builds everything in Release into build/ and runs every test through ctest.
+# Builds everything in Release into build/ and runs every test through ctest. Then runs tests again
+# under AddressSanitizer + UndefinedBehaviorSanitizer (one combined build in build-asan/) and the
+# thread tests under ThreadSanitizer (build-tsan/). Sanitizer builds are -O1 with line tables and
+# Eigen's assertions on, compiled by clang (a tenth of g++'s time and memory for a sanitized build
+# of these Eigen-heavy tests); the first report aborts the test, and any failure fails this script.
+# By default the ASan build covers the tests of the code that parses, stores and threads: the
+# readers, checkpoints, numerics, threads and tuning (data, io, numerics, thread, tune tests and the
+# PostgreSQL workers). SANITIZERS=full adds the optimizer and network tests and the examples, which
+# on a 2-core machine takes about 17 minutes more.
+#   SANITIZERS=0 scripts/test.sh      # the Release build and tests only
+#   SANITIZERS=only scripts/test.sh   # the sanitizer builds only (ASAN_DIR, TSAN_DIR: their dirs)
+#   SANITIZERS=full scripts/test.sh   # the whole suite under ASan + UBSan
+#   SANITIZER_CXX=g++ ...             # another compiler for them (in fresh build dirs)
 set -eu
 cd "$(dirname "$0")/.."
 . scripts/common.sh
-require_packages $BUILD_PACKAGES libxml2-utils
+require_packages $BUILD_PACKAGES libxml2-utils postgresql
+sanitizer_cxx=${SANITIZER_CXX:-clang++-14}
+[ "${SANITIZERS:-1}" = 0 ] || case $sanitizer_cxx in
+  clang*) require_packages clang-14 libclang-rt-14-dev ;;
+  *) require_packages libasan8 libubsan1 libtsan2 ;;
+esac
+
+sanitizers=${SANITIZERS:-1}
+asan_dir=${ASAN_DIR:-build-asan}
+tsan_dir=${TSAN_DIR:-build-tsan}
 
 start=$(date +%s)
-configure -DDESCENT_BUILD_TESTS=ON -DDESCENT_BUILD_EXAMPLES=ON -DDESCENT_BUILD_BENCH=ON
-cmake --build build -j"$(nproc)"
-ctest --test-dir build --output-on-failure -j"$(nproc)"
-echo "test.sh: all tests passed in $(( $(date +%s) - start )) s"
+if [ "$sanitizers" != only ]; then
+  configure -DDESCENT_BUILD_TESTS=ON -DDESCENT_BUILD_EXAMPLES=ON -DDESCENT_BUILD_BENCH=ON
+  cmake --build build -j"$(nproc)"
+  ctest --test-dir build --output-on-failure -j"$(nproc)"
+  echo "test.sh: all tests passed in $(( $(date +%s) - start )) s"
+fi
+[ "$sanitizers" = 0 ] && exit 0
+
+# Configures build dir $1 for sanitizer flags $2 (Debug type, so Eigen's assertions stay on).
+configure_sanitized() {
+  cmake -S . -B "$1" -DCMAKE_CXX_COMPILER="$sanitizer_cxx" \
+        -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -gline-tables-only" \
+        -DCMAKE_CXX_FLAGS="$2 -fno-omit-frame-pointer" -DDESCENT_BUILD_TESTS=ON \
+        -DDESCENT_BUILD_EXAMPLES="$examples" -DDESCENT_BUILD_BENCH=OFF -DDESCENT_INSTALL=OFF \
+        -DDESCENT_SKIP_PACKAGING_TESTS=ON >"$1.log" 2>&1 ||
+    { cat "$1.log" >&2; echo "error: cmake configure of $1 failed (log above)" >&2; exit 1; }
+  rm -f "$1.log"
+}
+packaging_tests='install_and_build_snippets|headers_compile_alone'
+fault_tests='^(data_tests|io_tests|numerics_tests|thread_tests|tune_tests): |^npy_export|^tune_postgresql'
+examples=OFF; [ "$sanitizers" = full ] && examples=ON
+
+# ASan + UBSan in one build: -fno-sanitize-recover=all makes every UBSan report fatal too.
+step=$(date +%s)
+configure_sanitized "$asan_dir" "-fsanitize=address,undefined -fno-sanitize-recover=all"
+if [ "$sanitizers" = full ]; then
+  cmake --build "$asan_dir" -j"$(nproc)"
+  selected=.
+else
+  cmake --build "$asan_dir" -j"$(nproc)" --target fault_tests
+  selected="$fault_tests"
+fi
+built=$(date +%s)
+ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1:strict_string_checks=1 \
+UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  ctest --test-dir "$asan_dir" --output-on-failure -j"$(nproc)" -R "$selected" -E "$packaging_tests"
+echo "test.sh: ASan+UBSan: built in $(( built - step )) s, tests passed in $(( $(date +%s) - built )) s"
+
+# TSan: the tests that run threads (several States stepped at once, the network's thread team).
+step=$(date +%s)
+configure_sanitized "$tsan_dir" "-fsanitize=thread"
+cmake --build "$tsan_dir" --target thread_tests -j"$(nproc)"
+built=$(date +%s)
+TSAN_OPTIONS=halt_on_error=1:abort_on_error=1 \
+  ctest --test-dir "$tsan_dir" --output-on-failure -j"$(nproc)" -R '^thread_tests: '
+echo "test.sh: TSan: built in $(( built - step )) s, thread tests passed in $(( $(date +%s) - built )) s"
+echo "test.sh: everything passed in $(( $(date +%s) - start )) s"

@@ -168,7 +168,8 @@ TEMPLATE_TEST_CASE("Weight decay: L2 goes through the moments, decoupled decay d
   Matrix<S> decoupled = Matrix<S>::Constant(4, 1, 2), coupled = decoupled;
   const descent::AdamW<S> adamw({.learning_rate = lr, .weight_decay = wd});
   const descent::Adam<S> adam({.learning_rate = lr, .weight_decay = wd});
-  auto sw = adamw.init(decoupled), sa = adam.init(coupled);
+  auto sw = adamw.init(decoupled);
+  auto sa = adam.init(coupled);
   adamw.step(decoupled, Matrix<S>::Zero(4, 1), sw);
   adam.step(coupled, Matrix<S>::Zero(4, 1), sa);
   CHECK(decoupled(0) == S(2) * (S(1) - lr * wd));

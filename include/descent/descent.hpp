@@ -4,3 +4,4 @@
 #include <descent/optim.hpp>
 #include <descent/nn.hpp>
 #include <descent/data.hpp>
+#include <descent/io.hpp>

@@ -33,7 +33,9 @@ namespace descent::data {
 /// A column of a CSV file: none, a 0-based index, or a name from the header row.
 class CsvColumn {
  public:
+  /// No column.
   CsvColumn() = default;
+  /// The column at 0-based `index`; a negative index throws std::invalid_argument.
   template <std::integral I>
     requires(!std::same_as<I, bool>)
   CsvColumn(I index) {  // implicit, so that {.label = 2} and {.label = "y"} read naturally
@@ -45,21 +47,27 @@ class CsvColumn {
     }
     m_column = static_cast<std::size_t>(index);
   }
+  /// The column whose header-row name is `name`.
   CsvColumn(std::string name) : m_column(std::move(name)) {}
+  /// The column whose header-row name is `name`.
   CsvColumn(const char* name) : m_column(std::string(name)) {}
 
+  /// True when no column is chosen.
   bool none() const { return std::holds_alternative<std::monostate>(m_column); }
+  /// The column's index, or nullptr when it is chosen by name or not at all.
   const std::size_t* index() const { return std::get_if<std::size_t>(&m_column); }
+  /// The column's name, or nullptr when it is chosen by index or not at all.
   const std::string* name() const { return std::get_if<std::string>(&m_column); }
 
  private:
   std::variant<std::monostate, std::size_t, std::string> m_column;
 };
 
+/// How to read a CSV file.
 struct CsvOptions {
   bool header = true;   ///< the first (non-blank) line holds the column names
   CsvColumn label = {};  ///< the target column; by default none, and every column is a feature
-  char separator = ',';
+  char separator = ',';  ///< between the fields of a line
 };
 
 /// A CSV file's numbers. Sample i's features are values[i * features, (i + 1) * features), so the
@@ -67,8 +75,8 @@ struct CsvOptions {
 struct CsvTable {
   std::vector<std::string> feature_names;  ///< from the header row; empty without one
   std::string label_name;                  ///< the label column's name, if it has one
-  std::size_t rows = 0;
-  std::size_t features = 0;
+  std::size_t rows = 0;      ///< samples: the lines after the header
+  std::size_t features = 0;  ///< numbers per sample: the columns, less the label column
   std::vector<double> values;  ///< features x rows, column-major
   std::vector<double> labels;  ///< one per row; empty without a label column
 };

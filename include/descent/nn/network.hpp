@@ -13,13 +13,15 @@
 
 namespace descent::nn {
 
+/// The shape of a multilayer perceptron, from the hyperparameters people tune; make_network
+/// builds it.
 struct NetworkSpec {
-  Eigen::Index inputs = 0;
-  Eigen::Index outputs = 0;
+  Eigen::Index inputs = 0;   ///< features per sample
+  Eigen::Index outputs = 0;  ///< classes (logits), or targets per sample for regression
   std::vector<Eigen::Index> hidden = {256, 128};  ///< units per hidden layer; empty: linear model
-  Activation activation = Activation::relu;
+  Activation activation = Activation::relu;  ///< after every hidden Dense layer
   double dropout = 0.2;  ///< after every hidden activation; 0 for none
-  Init init = Init::automatic;
+  Init init = Init::automatic;  ///< how every Dense layer's weights start
 };
 
 /// inputs -> [Dense(h) -> activation -> Dropout] per hidden layer -> Dense(outputs).

@@ -26,12 +26,16 @@
 #include <fstream>
 #include <functional>
 #include <limits>
+#include <locale>
 #include <memory>
 #include <numeric>
 #include <optional>
 #include <random>
+#include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include <unistd.h>
@@ -51,6 +55,7 @@ struct EpochLog {
   double val_accuracy = std::numeric_limits<double>::quiet_NaN();
   double learning_rate = 0;
   double seconds = 0;
+  std::int64_t skipped = 0;  ///< batches skipped for a non-finite loss or gradient (NonFinite::skip)
 };
 
 /// What fit() did, epoch by epoch.
@@ -91,6 +96,17 @@ class Callback {
   virtual void on_batch_begin(TrainingState&) {}
   virtual void on_epoch_end(TrainingState&) {}
   virtual void on_train_end(TrainingState&) {}
+
+  /// What the callback remembers from epoch to epoch, as numbers, for checkpoints. When fit()
+  /// resumes, load_state gets it back right after on_train_begin. Callbacks that remember
+  /// nothing keep these defaults.
+  virtual std::vector<double> save_state() const { return {}; }
+  virtual void load_state(const std::vector<double>& state) {
+    if (!state.empty()) {
+      throw std::invalid_argument("descent::nn::Callback: this callback keeps no state, but " +
+                                  std::to_string(state.size()) + " values were given to load");
+    }
+  }
 };
 
 /// Stops when the monitored value (val_loss when there is validation data, else loss) has not
@@ -134,7 +150,22 @@ class EarlyStopping : public Callback {
   int best_epoch() const { return m_best_epoch; }
   double best() const { return m_best; }
 
+  std::vector<double> save_state() const override {
+    return {m_best, double(m_best_epoch), double(m_wait)};
+  }
+  void load_state(const std::vector<double>& state) override {
+    if (state.size() != 3 || std::isnan(state[0]) || !whole(state[1]) || !whole(state[2])) {
+      throw std::invalid_argument("descent::nn::EarlyStopping: a saved state is 3 numbers "
+                                  "(best, best epoch >= 0, epochs waited >= 0)");
+    }
+    m_best = state[0];
+    m_best_epoch = int(state[1]);
+    m_wait = int(state[2]);
+  }
+
  private:
+  static bool whole(double x) { return x >= 0 && x <= 1e9 && x == std::floor(x); }
+
   Options m_options;
   double m_best = std::numeric_limits<double>::infinity();
   int m_best_epoch = 0;
@@ -173,9 +204,42 @@ class ReduceLearningRateOnPlateau : public Callback {
     state.learning_rate = m_plateau->update(value);
   }
 
+  std::vector<double> save_state() const override {
+    if (!m_plateau) return {};
+    const auto p = m_plateau->position();
+    return {p.learning_rate, p.best, double(p.bad), double(p.cooldown_left)};
+  }
+  void load_state(const std::vector<double>& state) override {
+    const auto count = [](double x) { return x >= 0 && x <= 1e9 && x == std::floor(x); };
+    if (state.size() != 4 || !count(state[2]) || !count(state[3])) {
+      throw std::invalid_argument("descent::nn::ReduceLearningRateOnPlateau: a saved state is 4 "
+                                  "numbers (learning rate, best, bad epochs, cooldown left)");
+    }
+    if (!m_plateau) m_plateau.emplace(state[0], m_options);
+    m_plateau->restore({state[0], state[1], int(state[2]), int(state[3])});
+  }
+
  private:
   schedule::ReduceOnPlateau::Options m_options;
   std::optional<schedule::ReduceOnPlateau> m_plateau;
+};
+
+/// Where fit() stands at the end of an epoch: besides the network's weights and dropout stream,
+/// everything it needs to go on exactly as if it had never stopped. Plain data; descent/io
+/// writes it to checkpoint files (Trainer::set_epoch_hook, Trainer::resume_from).
+template <class Scalar>
+struct FitPosition {
+  int epoch = 0;                    ///< epochs finished
+  std::int64_t step = 0;            ///< optimizer steps taken
+  double learning_rate = 0;         ///< TrainingState::learning_rate
+  bool stopped = false;             ///< a callback asked to stop
+  std::string shuffle_rng;          ///< the shuffle's std::mt19937_64 in its standard text form
+  std::vector<std::int64_t> order;  ///< the training samples in the last epoch's order
+  std::string optimizer_options;    ///< Optimizer::options(), to check the resuming trainer's
+  StateDict<Scalar> optimizer;      ///< moments and step counts (Optimizer::state_dict)
+  std::vector<std::vector<double>> callbacks;  ///< each callback's save_state(), in order
+  std::vector<EpochLog> history;    ///< one entry per epoch finished
+  Buffer<Scalar> best_weights;      ///< TrainingState::save_weights's snapshot; may be empty
 };
 
 /// Fits networks. Datasets are any type with members x (features x n) and y (targets x n; class
@@ -186,6 +250,10 @@ class Trainer {
   using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
 
   enum class Progress { automatic, bar, lines, none };
+  /// What fit() does when a batch's loss or gradient is NaN or infinite: stop throws a
+  /// std::runtime_error naming the epoch, batch and step; skip drops that batch's step, leaving the
+  /// weights and the optimizer state exactly as they were, and counts it in EpochLog::skipped.
+  enum class NonFinite { stop, skip };
 
   struct Options {
     std::string optimizer = "adam";
@@ -199,6 +267,7 @@ class Trainer {
     Progress progress = Progress::automatic;  ///< a bar on a terminal, else a line per epoch
     int threads = 1;  ///< threads for the layers' matrix products (results are reproducible
                       ///< for a given thread count: the split changes float summation order)
+    NonFinite on_non_finite = NonFinite::stop;
   };
 
   explicit Trainer(Options options) : m_options(std::move(options)) {
@@ -219,6 +288,48 @@ class Trainer {
 
   Trainer& add_callback(std::shared_ptr<Callback> callback) {
     m_callbacks.push_back(std::move(callback));
+    return *this;
+  }
+
+  /// Called at the end of every epoch, after the callbacks, with the network and where fit()
+  /// stands (descent::io::save_every_epoch writes it to a checkpoint). An exception from it ends
+  /// fit().
+  using EpochHook = std::function<void(const Sequential<Scalar>&, const FitPosition<Scalar>&)>;
+  Trainer& set_epoch_hook(EpochHook hook) {
+    m_epoch_hook = std::move(hook);
+    return *this;
+  }
+
+  /// Makes the next fit() go on from `position` (from an epoch hook, perhaps in another process)
+  /// until Options::epochs in total, as if it had never stopped. The network must hold the
+  /// weights and dropout stream saved with the position; the trainer needs the same options and
+  /// callbacks, the data and seed the same training samples. What can be checked now is (the
+  /// optimizer and its options, the callbacks), the rest when fit() starts; both throw
+  /// std::invalid_argument and change nothing. The next fit() uses the position up.
+  Trainer& resume_from(FitPosition<Scalar> position) {
+    const FitPosition<Scalar>& p = position;
+    if (p.epoch < 0 || p.step < 0 || p.history.size() != std::size_t(p.epoch)) {
+      fail("cannot resume: the position has " + std::to_string(p.epoch) + " epochs, " +
+           std::to_string(p.step) + " steps and " + std::to_string(p.history.size()) +
+           " history entries");
+    }
+    if (!(p.learning_rate >= 0 && p.learning_rate <= std::numeric_limits<Scalar>::max())) {
+      fail("cannot resume: the position's learning rate is " + std::to_string(p.learning_rate));
+    }
+    const auto optimizer = make_optimizer();
+    const std::string ours = without_learning_rate(optimizer.options());
+    if (p.optimizer.optimizer != optimizer.name() ||
+        without_learning_rate(p.optimizer_options) != ours) {
+      fail("cannot resume: the position was saved with optimizer " + p.optimizer.optimizer + " (" +
+           without_learning_rate(p.optimizer_options) + "), this trainer has " +
+           std::string(optimizer.name()) + " (" + ours + ")");
+    }
+    if (p.callbacks.size() != m_callbacks.size()) {
+      fail("cannot resume: the position was saved with " + std::to_string(p.callbacks.size()) +
+           " callbacks, this trainer has " + std::to_string(m_callbacks.size()));
+    }
+    read_rng(p.shuffle_rng);  // throws if it is not one
+    m_resume = std::move(position);
     return *this;
   }
 
@@ -262,20 +373,26 @@ class Trainer {
     state.restore_weights = [&] {
       if (best_weights.size() == net.parameter_count()) net.parameters() = best_weights;
     };
+    const std::optional<FitPosition<Scalar>> resume = std::exchange(m_resume, std::nullopt);
+    if (resume) restore(*resume, net, train_idx, rng, optimizer, state, history, best_weights);
     for (auto& c : m_callbacks) c->on_train_begin(state);
+    for (std::size_t i = 0; resume && i < m_callbacks.size(); ++i) {
+      m_callbacks[i]->load_state(resume->callbacks[i]);
+    }
 
     const bool bar = m_options.progress == Progress::bar ||
                      (m_options.progress == Progress::automatic && isatty(STDOUT_FILENO));
     const Eigen::Index batches = (n + batch - 1) / batch;
-    double applied_lr = m_options.learning_rate;
-    for (int epoch = 1; epoch <= m_options.epochs && !state.stop; ++epoch) {
+    double applied_lr = state.learning_rate;  // what the optimizer has (see restore)
+    for (int epoch = state.epoch + 1; epoch <= m_options.epochs && !state.stop; ++epoch) {
       state.epoch = epoch;
       for (auto& c : m_callbacks) c->on_epoch_begin(state);
       shuffle(train_idx, rng);
       net.set_training(true);
       const auto start = Clock::now();
       auto last_print = start;
-      double loss_sum = 0, correct = 0, counted = 0;
+      double loss_sum = 0, correct = 0, counted = 0, samples = 0;
+      std::int64_t skipped = 0;
       for (Eigen::Index b = 0; b < batches; ++b) {
         for (auto& c : m_callbacks) c->on_batch_begin(state);
         if (state.learning_rate != applied_lr) {  // a callback changed it
@@ -287,25 +404,35 @@ class Trainer {
         const auto out = net.forward(xb.leftCols(size));
         const double loss =
             loss_and_gradient(m_options.loss, out, yb.leftCols(size), grad.leftCols(size));
-        if (!std::isfinite(loss)) {
-          throw std::runtime_error("descent::nn::Trainer: the loss became " +
-                                   std::to_string(loss) + " at epoch " + std::to_string(epoch) +
-                                   ", batch " + std::to_string(b + 1) +
-                                   " (try a lower learning rate)");
+        // One NaN step would poison the weights and every moment for good, so the loss and the
+        // whole gradient arena are checked before the step (one pass, cheap next to the step).
+        // A finite loss does not imply a finite gradient: relu(NaN) = 0 hides a NaN input.
+        bool finite = std::isfinite(loss);
+        if (finite) {
+          net.backward(grad.leftCols(size));
+          finite = net.gradients().allFinite();
         }
-        accumulate_accuracy(out, yb.leftCols(size), correct, counted);
-        net.backward(grad.leftCols(size));
-        optimizer.step();
-        ++state.step;
-        loss_sum += loss * double(size);
+        if (!finite && m_options.on_non_finite == NonFinite::stop) {
+          non_finite(net, loss, epoch, b, state.step);
+        }
+        if (finite) {
+          accumulate_accuracy(out, yb.leftCols(size), correct, counted);
+          optimizer.step();
+          ++state.step;
+          loss_sum += loss * double(size);
+          samples += double(size);
+        } else {
+          ++skipped;
+        }
         if (bar && (Clock::now() - last_print > std::chrono::milliseconds(100) || b + 1 == batches)) {
           last_print = Clock::now();
-          print_bar(epoch, b + 1, batches, first + size, seconds_since(start), loss_sum / double(first + size));
+          print_bar(epoch, b + 1, batches, first + size, seconds_since(start), loss_sum / samples);
         }
       }
       EpochLog log;
       log.epoch = epoch;
-      log.loss = loss_sum / double(n);
+      log.loss = loss_sum / samples;  // NaN if every batch was skipped
+      log.skipped = skipped;
       log.accuracy = counted > 0 ? correct / counted : std::numeric_limits<double>::quiet_NaN();
       log.learning_rate = state.learning_rate;
       log.seconds = seconds_since(start);
@@ -322,6 +449,9 @@ class Trainer {
       state.last = &history.epochs.back();
       if (m_options.progress != Progress::none) print_epoch(log, bar);
       for (auto& c : m_callbacks) c->on_epoch_end(state);
+      if (m_epoch_hook) {
+        m_epoch_hook(net, position(state, rng, train_idx, optimizer, history, best_weights));
+      }
     }
     history.stopped_early = state.stop;
     for (auto& c : m_callbacks) c->on_train_end(state);
@@ -368,6 +498,107 @@ class Trainer {
 
   [[noreturn]] static void fail(const std::string& what) {
     throw std::invalid_argument("descent::nn::Trainer: " + what);
+  }
+
+  // ---- checkpoints: taking a FitPosition and going on from one -------------------------------
+
+  /// "beta1=0.9,..." without its learning_rate item, which a schedule may have changed.
+  static std::string without_learning_rate(std::string_view options) {
+    std::string rest;
+    descent::detail::for_each_key_value(options, [&](std::string_view key, std::string_view value) {
+      if (key == "learning_rate") return;
+      if (!rest.empty()) rest += ',';
+      rest.append(key).append("=").append(value);
+    });
+    return rest;
+  }
+
+  /// A std::mt19937_64 in the standard's text form, and back (only text it writes itself).
+  static std::string write_rng(const std::mt19937_64& rng) {
+    std::ostringstream out;
+    out.imbue(std::locale::classic());
+    out << rng;
+    return out.str();
+  }
+  static std::mt19937_64 read_rng(const std::string& text) {
+    std::istringstream in(text);
+    in.imbue(std::locale::classic());
+    std::mt19937_64 rng;
+    if (!(in >> rng) || write_rng(rng) != text) {
+      fail("cannot resume: the position's shuffle_rng is not a std::mt19937_64 state");
+    }
+    return rng;
+  }
+
+  FitPosition<Scalar> position(const TrainingState& state, const std::mt19937_64& rng,
+                               const std::vector<Eigen::Index>& train_idx,
+                               const descent::Optimizer<Scalar>& optimizer, const History& history,
+                               const Buffer<Scalar>& best_weights) const {
+    FitPosition<Scalar> p;
+    p.epoch = state.epoch;
+    p.step = state.step;
+    p.learning_rate = state.learning_rate;
+    p.stopped = state.stop;
+    p.shuffle_rng = write_rng(rng);
+    p.order.assign(train_idx.begin(), train_idx.end());
+    p.optimizer_options = optimizer.options();
+    p.optimizer = optimizer.state_dict();
+    for (const auto& c : m_callbacks) p.callbacks.push_back(c->save_state());
+    p.history = history.epochs;
+    p.best_weights = best_weights;
+    return p;
+  }
+
+  /// Puts fit()'s locals where `p` says, after checking what resume_from could not (the data,
+  /// the network's size); throws before changing anything but the optimizer, which is fit()'s own.
+  void restore(const FitPosition<Scalar>& p, const Sequential<Scalar>& net,
+               std::vector<Eigen::Index>& train_idx, std::mt19937_64& rng,
+               descent::Optimizer<Scalar>& optimizer, TrainingState& state, History& history,
+               Buffer<Scalar>& best_weights) const {
+    std::vector<Eigen::Index> saved(p.order.begin(), p.order.end()), ours = train_idx;
+    std::sort(saved.begin(), saved.end());
+    std::sort(ours.begin(), ours.end());
+    if (saved != ours) {
+      fail("cannot resume: the position's " + std::to_string(p.order.size()) +
+           " training samples are not this data's " + std::to_string(ours.size()) +
+           " (other data, seed or validation split?)");
+    }
+    if (p.best_weights.size() != 0 && p.best_weights.size() != net.parameter_count()) {
+      fail("cannot resume: the position's best weights are " +
+           std::to_string(p.best_weights.size()) + " values, the network has " +
+           std::to_string(net.parameter_count()));
+    }
+    optimizer.load_state_dict(p.optimizer);  // checks every key and size first
+    optimizer.set_learning_rate(static_cast<Scalar>(p.learning_rate));
+    rng = read_rng(p.shuffle_rng);
+    train_idx.assign(p.order.begin(), p.order.end());
+    state.epoch = p.epoch;
+    state.step = p.step;
+    state.learning_rate = p.learning_rate;
+    state.stop = p.stopped;
+    history.epochs = p.history;
+    state.last = history.epochs.empty() ? nullptr : &history.epochs.back();
+    best_weights = p.best_weights;
+  }
+
+  /// The error of NonFinite::stop: what became non-finite, where, and the first bad element.
+  [[noreturn]] static void non_finite(const Sequential<Scalar>& net, double loss, int epoch,
+                                      Eigen::Index batch, std::int64_t steps) {
+    // "nan", never "-nan": the sign of a NaN depends on the instructions that made it.
+    const auto text = [](double v) { return std::isnan(v) ? std::string("nan") : std::to_string(v); };
+    std::string what = "the loss became " + text(loss);
+    if (std::isfinite(loss)) {
+      const auto g = net.gradients();
+      Eigen::Index i = 0;
+      while (i < g.size() && std::isfinite(g[i])) ++i;
+      what = "the gradient became " + text(double(g[i])) + " (element " + std::to_string(i) +
+             " of " + std::to_string(g.size()) + ")";
+    }
+    throw std::runtime_error("descent::nn::Trainer: " + what + " at epoch " +
+                             std::to_string(epoch) + ", batch " + std::to_string(batch + 1) +
+                             " (step " + std::to_string(steps + 1) +
+                             "; try a lower learning rate, check the data, or set "
+                             "on_non_finite = skip)");
   }
 
   descent::Optimizer<Scalar> make_optimizer() const {
@@ -486,6 +717,8 @@ class Trainer {
 
   Options m_options;
   std::vector<std::shared_ptr<Callback>> m_callbacks;
+  EpochHook m_epoch_hook;
+  std::optional<FitPosition<Scalar>> m_resume;
 };
 
 }  // namespace descent::nn

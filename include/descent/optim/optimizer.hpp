@@ -14,6 +14,7 @@
 #include <descent/optim/sgd.hpp>
 
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <map>
 #include <optional>
@@ -286,7 +287,14 @@ class Optimizer {
       using T = std::decay_t<decltype(value)>;
       ++expected_keys;
       if constexpr (std::is_arithmetic_v<T>) {
-        if (!dict.scalars.count(key)) throw std::invalid_argument(who + "missing " + key);
+        const auto it = dict.scalars.find(key);
+        if (it == dict.scalars.end()) throw std::invalid_argument(who + "missing " + key);
+        // A step count: converting anything else to an integer would be undefined behaviour.
+        if (std::is_integral_v<T> && !(it->second >= 0 && it->second <= 0x1p53 &&
+                                       it->second == std::floor(it->second))) {
+          throw std::invalid_argument(who + key + " is " + detail::format_value(it->second) +
+                                      ", not a count from 0 to 2^53");
+        }
       } else {
         const auto it = dict.buffers.find(key);
         if (it == dict.buffers.end()) throw std::invalid_argument(who + "missing " + key);

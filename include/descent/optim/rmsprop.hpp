@@ -4,6 +4,7 @@
 #include <descent/optim/detail/options.hpp>
 
 #include <cstdint>
+#include <limits>
 #include <string_view>
 #include <tuple>
 
@@ -20,7 +21,8 @@ namespace descent {
 ///
 /// Defaults: learning_rate 1e-2, rho 0.99 (PyTorch's alpha), epsilon 1e-8, momentum 0,
 /// centered false, weight_decay 0 (torch.optim.RMSprop). The centered variance is clamped at 0,
-/// where rounding could otherwise make it negative and the step NaN.
+/// where rounding could otherwise make it negative and the step NaN, and kept at inf when
+/// square_avg has overflowed (float g^2 > 3.4e38), where inf - inf would be NaN.
 /// Hinton, Srivastava & Swersky, Neural Networks for Machine Learning, lecture 6e, 2012;
 /// centered form: Graves, "Generating Sequences With Recurrent Neural Networks", 2013.
 template <class Scalar>
@@ -106,7 +108,12 @@ class RMSProp {
       };
       if (o.centered) {
         detail::running_average(grad_avg, g, o.rho);
-        finish(detail::sqrt((square_avg - grad_avg * grad_avg).max(Scalar(0))) + o.epsilon);
+        // square_avg >= grad_avg^2, so once grad_avg^2 overflows (float, |g| > 1e19) square_avg
+        // is inf too, and inf - inf would be NaN. The variance stays inf and the step 0, as in
+        // PyTorch 1.13, whose square_avg.addcmul(grad_avg, grad_avg, value=-1) gives inf there.
+        const Scalar inf = std::numeric_limits<Scalar>::infinity();
+        const auto variance = (square_avg - grad_avg * grad_avg).max(Scalar(0));
+        finish(detail::sqrt((square_avg < inf).select(variance, square_avg)) + o.epsilon);
       } else {
         finish(detail::sqrt(square_avg) + o.epsilon);
       }

@@ -149,6 +149,27 @@ class ReduceOnPlateau {
   double learning_rate() const { return m_lr; }
   double best() const { return m_best; }
 
+  /// Everything it remembers between evaluations, for checkpoints: restore(position()) on a
+  /// ReduceOnPlateau with the same options continues exactly where this one is.
+  struct Position {
+    double learning_rate = 0;
+    double best = 0;
+    int bad = 0;            ///< evaluations without improvement so far
+    int cooldown_left = 0;  ///< evaluations left to wait after the last cut
+  };
+  Position position() const { return {m_lr, m_best, m_bad, m_cooldown_left}; }
+  void restore(const Position& p) {
+    const char* who = "schedule::ReduceOnPlateau::restore";
+    detail::require_nonnegative(who, "learning_rate", p.learning_rate);
+    if (std::isnan(p.best)) detail::reject(who, "best", p.best, "a number");
+    if (p.bad < 0) detail::reject(who, "bad", p.bad, ">= 0");
+    if (p.cooldown_left < 0) detail::reject(who, "cooldown_left", p.cooldown_left, ">= 0");
+    m_lr = p.learning_rate;
+    m_best = p.best;
+    m_bad = p.bad;
+    m_cooldown_left = p.cooldown_left;
+  }
+
  private:
   bool improves(double metric) const {
     if (m_options.mode == Mode::min) return metric < m_best * (1 - m_options.threshold);

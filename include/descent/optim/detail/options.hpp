@@ -153,13 +153,13 @@ void set_options(typename Opt::Options& options, std::string_view text) {
 template <class Opt>
 std::string format_options(const typename Opt::Options& options) {
   std::string text;
-  std::apply(
-      [&](const auto&... f) {
-        ((text += (text.empty() ? "" : ",") + std::string(f.name) + "=" +
-                  format_value(options.*(f.member))),
-         ...);
-      },
-      Opt::option_fields());
+  // Appended piece by piece: "," + std::string(...) trips GCC 12's -Wrestrict false positive.
+  const auto add = [&](std::string_view name, const std::string& value) {
+    if (!text.empty()) text += ',';
+    text.append(name).append("=").append(value);
+  };
+  std::apply([&](const auto&... f) { (add(f.name, format_value(options.*(f.member))), ...); },
+             Opt::option_fields());
   return text;
 }
 

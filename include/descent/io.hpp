@@ -1,0 +1,7 @@
+#pragma once
+// descent's io module: checkpoints (a network, its optimizer's state and a Trainer's position in
+// one checked, atomically written file) and NumPy .npy export of the weights.
+
+#include <descent/io/checkpoint.hpp>
+#include <descent/io/error.hpp>
+#include <descent/io/npy.hpp>

@@ -1,0 +1,111 @@
+#pragma once
+// Whole-file reads, and writes that are atomic: a reader (or a process started after a crash)
+// sees either the old file or the whole new one, never a mix or a prefix.
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <descent/io/error.hpp>
+#include <filesystem>
+#include <initializer_list>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace descent::io::detail {
+
+/// Closes a file descriptor on every path out of a scope.
+class FileDescriptor {
+ public:
+  explicit FileDescriptor(int fd) : m_fd(fd) {}
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  ~FileDescriptor() {
+    if (m_fd >= 0) ::close(m_fd);
+  }
+  int get() const { return m_fd; }
+  /// Closes now and reports whether that worked (close can report a failed delayed write).
+  bool close() {
+    const int fd = m_fd;
+    m_fd = -1;
+    return ::close(fd) == 0;
+  }
+
+ private:
+  int m_fd;
+};
+
+/// Writes the pieces, one after the other, to `path`: into a temporary file in the same folder
+/// (so the rename stays within one file system), fsync'ed, renamed over `path`, and then the
+/// folder fsync'ed so that the rename itself is on disk. A crash at any point leaves `path` as it
+/// was or complete; at worst a stray "<path>.tmp.<pid>.<n>" remains. Throws std::runtime_error
+/// naming `who`, the file and the system's reason, and then removes the temporary file.
+inline void write_atomically(const std::filesystem::path& path,
+                             std::initializer_list<std::span<const unsigned char>> pieces,
+                             const std::string& who) {
+  static std::atomic<unsigned> counter{0};
+  const std::filesystem::path tmp =
+      path.string() + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+  const auto fail = [&](const std::string& doing, int error) {
+    ::unlink(tmp.c_str());
+    throw std::runtime_error(who + ": cannot write '" + path.string() + "': " + doing + ": " +
+                             std::strerror(error));
+  };
+  FileDescriptor fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
+  if (fd.get() < 0) {
+    const int error = errno;
+    throw std::runtime_error(who + ": cannot write '" + path.string() + "': creating '" +
+                             tmp.string() + "': " + std::strerror(error));
+  }
+  for (const auto piece : pieces) {
+    const unsigned char* p = piece.data();
+    std::size_t left = piece.size();
+    while (left > 0) {
+      const ssize_t n = ::write(fd.get(), p, left);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) fail("writing '" + tmp.string() + "'", n < 0 ? errno : ENOSPC);
+      p += n;
+      left -= static_cast<std::size_t>(n);
+    }
+  }
+  if (::fsync(fd.get()) != 0) fail("fsync of '" + tmp.string() + "'", errno);
+  if (!fd.close()) fail("closing '" + tmp.string() + "'", errno);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) fail("renaming '" + tmp.string() + "'", errno);
+  // The rename is in the folder's data: sync it too. Some file systems refuse to fsync a
+  // folder; the file itself is complete either way, so that is not an error.
+  const std::filesystem::path folder = path.has_parent_path() ? path.parent_path() : ".";
+  FileDescriptor dir(::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.get() >= 0) ::fsync(dir.get());
+}
+
+/// The whole content of a regular file. Throws CheckpointError naming `who` and the file.
+inline std::vector<unsigned char> read_file(const std::filesystem::path& path,
+                                            const std::string& who) {
+  const auto fail = [&](const std::string& why) {
+    throw CheckpointError(who + ": cannot read '" + path.string() + "': " + why);
+  };
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) fail(std::strerror(errno));
+  struct stat info {};
+  if (::fstat(fd.get(), &info) != 0) fail(std::strerror(errno));
+  if (!S_ISREG(info.st_mode)) fail("not a regular file");
+  std::vector<unsigned char> bytes(static_cast<std::size_t>(info.st_size));
+  std::size_t got = 0;
+  while (true) {
+    if (got == bytes.size()) bytes.resize(got + 65536);  // the file grew since fstat
+    const ssize_t n = ::read(fd.get(), bytes.data() + got, bytes.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail(std::strerror(errno));
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  bytes.resize(got);
+  return bytes;
+}
+
+}  // namespace descent::io::detail

@@ -1,0 +1,203 @@
+#pragma once
+// The three kinds of search space a trial can ask for, like Optuna's distributions. Every value is
+// kept in one "internal" double: a float as itself, an int as itself, a categorical as the index
+// of its choice. Samplers work on internal values; trials hand out external ones.
+
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace descent::tune {
+
+namespace detail {
+
+/// Shortest text that reads back to exactly v; std::to_chars ignores the locale.
+inline std::string number_text(double v) {
+  char buf[32];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return ec == std::errc{} ? std::string(buf, end) : std::string("nan");
+}
+
+[[noreturn]] inline void bad_param(std::string_view name, const std::string& what) {
+  throw std::invalid_argument("descent::tune: parameter '" + std::string(name) + "': " + what);
+}
+
+}  // namespace detail
+
+/// A real number in [low, high]; log-uniform when `log`, on the grid low + k*step when step > 0.
+struct FloatDistribution {
+  double low = 0, high = 1;
+  bool log = false;
+  double step = 0;  ///< 0: continuous
+
+  bool operator==(const FloatDistribution&) const = default;
+  bool contains(double v) const {
+    if (!(v >= low && v <= high)) return false;
+    if (step > 0) {
+      const double k = (v - low) / step;
+      return std::abs(k - std::round(k)) < 1e-8;
+    }
+    return true;
+  }
+  std::string describe() const {
+    return "float in [" + detail::number_text(low) + ", " + detail::number_text(high) + "]" +
+           (log ? ", log" : "") + (step > 0 ? ", step " + detail::number_text(step) : "");
+  }
+};
+
+/// A whole number in [low, high] on the grid low + k*step; log-uniform when `log` (step 1 only).
+struct IntDistribution {
+  std::int64_t low = 0, high = 1, step = 1;
+  bool log = false;
+
+  bool operator==(const IntDistribution&) const = default;
+  bool contains(double v) const {
+    return v >= double(low) && v <= double(high) && v == std::round(v) &&
+           (std::int64_t(v) - low) % step == 0;
+  }
+  std::string describe() const {
+    return "int in [" + std::to_string(low) + ", " + std::to_string(high) + "]" +
+           (log ? ", log" : "") + (step != 1 ? ", step " + std::to_string(step) : "");
+  }
+};
+
+/// One of a list of choices, held as the index of the choice.
+struct CategoricalDistribution {
+  std::vector<std::string> choices;
+
+  bool operator==(const CategoricalDistribution&) const = default;
+  bool contains(double v) const {
+    return v >= 0 && v < double(choices.size()) && v == std::round(v);
+  }
+  std::string describe() const {
+    std::string out = "categorical {";
+    for (std::size_t i = 0; i < choices.size(); ++i) out += (i ? ", " : "") + choices[i];
+    return out + "}";
+  }
+};
+
+using Distribution = std::variant<FloatDistribution, IntDistribution, CategoricalDistribution>;
+
+inline std::string describe(const Distribution& d) {
+  return std::visit([](const auto& x) { return x.describe(); }, d);
+}
+inline bool contains(const Distribution& d, double internal) {
+  return std::visit([&](const auto& x) { return x.contains(internal); }, d);
+}
+
+/// Checks a float space and returns it with high snapped down onto the step grid.
+inline FloatDistribution make_float(std::string_view name, double low, double high, bool log,
+                                    double step) {
+  const std::string range = "[" + detail::number_text(low) + ", " + detail::number_text(high) + "]";
+  if (!std::isfinite(low) || !std::isfinite(high)) detail::bad_param(name, "bounds must be finite, got " + range);
+  if (low > high) detail::bad_param(name, "low > high in " + range);
+  if (log && low <= 0) detail::bad_param(name, "log needs low > 0, got " + range);
+  if (!(step >= 0) || !std::isfinite(step)) {
+    detail::bad_param(name, "step must be finite and >= 0, got " + detail::number_text(step));
+  }
+  if (log && step > 0) detail::bad_param(name, "log and step cannot be combined (step " + detail::number_text(step) + ")");
+  if (step > 0) {
+    // Like Optuna: the range shrinks to the last grid point below high.
+    const double k = std::floor((high - low) / step + 1e-9);
+    high = low + k * step;
+  }
+  return {low, high, log, step};
+}
+
+inline IntDistribution make_int(std::string_view name, std::int64_t low, std::int64_t high,
+                                std::int64_t step, bool log) {
+  const std::string range = "[" + std::to_string(low) + ", " + std::to_string(high) + "]";
+  if (low > high) detail::bad_param(name, "low > high in " + range);
+  if (step < 1) detail::bad_param(name, "step must be >= 1, got " + std::to_string(step));
+  if (log && low < 1) detail::bad_param(name, "log needs low >= 1, got " + range);
+  if (log && step != 1) detail::bad_param(name, "log needs step 1, got step " + std::to_string(step));
+  high = low + (high - low) / step * step;
+  return {low, high, step, log};
+}
+
+inline CategoricalDistribution make_categorical(std::string_view name,
+                                                std::vector<std::string> choices) {
+  if (choices.empty()) detail::bad_param(name, "no choices given");
+  for (std::size_t i = 0; i < choices.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (choices[i] == choices[j]) detail::bad_param(name, "choice '" + choices[i] + "' is given twice");
+    }
+  }
+  return {std::move(choices)};
+}
+
+// ---- text form, for the SQL storages: "float LOW HIGH LOG STEP", "int LOW HIGH STEP LOG",
+// "categorical N LEN:TEXT LEN:TEXT ..." (length-prefixed, so a choice may hold any byte) ----------
+
+inline std::string to_text(const Distribution& d) {
+  if (const auto* f = std::get_if<FloatDistribution>(&d)) {
+    return "float " + detail::number_text(f->low) + " " + detail::number_text(f->high) + " " +
+           (f->log ? "1" : "0") + " " + detail::number_text(f->step);
+  }
+  if (const auto* i = std::get_if<IntDistribution>(&d)) {
+    return "int " + std::to_string(i->low) + " " + std::to_string(i->high) + " " +
+           std::to_string(i->step) + " " + (i->log ? "1" : "0");
+  }
+  const auto& c = std::get<CategoricalDistribution>(d);
+  std::string out = "categorical " + std::to_string(c.choices.size());
+  for (const auto& choice : c.choices) out += " " + std::to_string(choice.size()) + ":" + choice;
+  return out;
+}
+
+inline Distribution distribution_from_text(std::string_view text) {
+  const std::string original(text);
+  auto fail = [&]() -> void {
+    throw std::runtime_error("descent::tune: stored distribution '" + original + "' is malformed");
+  };
+  auto word = [&]() {
+    while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+    const auto space = text.find(' ');
+    const auto w = text.substr(0, space);
+    text.remove_prefix(space == std::string_view::npos ? text.size() : space);
+    return w;
+  };
+  auto number = [&](auto& v) {
+    const auto w = word();
+    const auto [end, ec] = std::from_chars(w.data(), w.data() + w.size(), v);
+    if (ec != std::errc{} || end != w.data() + w.size()) fail();
+  };
+  const auto kind = word();
+  if (kind == "float") {
+    FloatDistribution f;
+    int log = 0;
+    number(f.low), number(f.high), number(log), number(f.step);
+    f.log = log != 0;
+    return f;
+  }
+  if (kind == "int") {
+    IntDistribution i;
+    int log = 0;
+    number(i.low), number(i.high), number(i.step), number(log);
+    i.log = log != 0;
+    return i;
+  }
+  if (kind != "categorical") fail();
+  std::size_t n = 0;
+  number(n);
+  CategoricalDistribution c;
+  for (std::size_t k = 0; k < n; ++k) {
+    if (text.empty() || text.front() != ' ') fail();
+    text.remove_prefix(1);
+    const auto colon = text.find(':');
+    if (colon == std::string_view::npos) fail();
+    std::size_t len = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + colon, len);
+    if (ec != std::errc{} || end != text.data() + colon || colon + 1 + len > text.size()) fail();
+    c.choices.emplace_back(text.substr(colon + 1, len));
+    text.remove_prefix(colon + 1 + len);
+  }
+  if (!text.empty()) fail();
+  return c;
+}
+
+}  // namespace descent::tune

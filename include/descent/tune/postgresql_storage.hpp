@@ -1,0 +1,293 @@
+#pragma once
+// A study in a PostgreSQL database (Debian libpq-dev; descent::tune links libpq when CMake finds
+// it and then defines DESCENT_TUNE_POSTGRESQL), so workers on several machines share one study.
+// Same tables and rules as SqliteStorage (sqlite_storage.hpp):
+//
+// - Trial numbers are allocated while holding a row lock on the study (SELECT ... FOR UPDATE),
+//   with UNIQUE(study_id, number) as a second guard: no two workers ever share one.
+// - Heartbeats and their age use the server's clock, so the workers' clocks need not agree.
+// - fail_stale_trials() marks failed the running trials whose worker process is gone (for
+//   workers on this host) or whose heartbeat is older than stale_after (any host).
+//
+//   descent::tune::PostgresqlStorage storage("postgresql://user@127.0.0.1:5432/db");
+
+#if __has_include(<libpq-fe.h>)
+
+#include <descent/tune/sqlite_storage.hpp>  // detail::host_name, process_start, worker_gone
+
+#include <libpq-fe.h>
+
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+namespace descent::tune {
+
+class PostgresqlStorage : public Storage {
+ public:
+  struct Options {
+    std::chrono::seconds stale_after{60};  ///< heartbeat age that declares a worker dead
+  };
+
+  explicit PostgresqlStorage(std::string url) : PostgresqlStorage(std::move(url), Options{}) {}
+  PostgresqlStorage(std::string url, Options options)
+      : m_url(masked(url)), m_options(options), m_host(detail::host_name()), m_pid(::getpid()),
+        m_start(detail::process_start(::getpid())) {
+    m_conn = PQconnectdb(url.c_str());
+    if (!m_conn || PQstatus(m_conn) != CONNECTION_OK) {
+      const std::string why = m_conn ? PQerrorMessage(m_conn) : "out of memory";
+      PQfinish(m_conn);
+      throw std::runtime_error("descent::tune: cannot connect to PostgreSQL at '" + m_url + "': " + why);
+    }
+    try {
+      exec("SET client_min_messages = warning");  // no NOTICEs for IF NOT EXISTS
+      Transaction tx(*this);
+      exec("SELECT pg_advisory_xact_lock(7200707)");  // two workers creating the tables at once
+      exec("CREATE TABLE IF NOT EXISTS studies (id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
+           "direction TEXT NOT NULL)");
+      exec("CREATE TABLE IF NOT EXISTS trials (id BIGSERIAL PRIMARY KEY, "
+           "study_id BIGINT NOT NULL REFERENCES studies(id), number BIGINT NOT NULL, "
+           "state TEXT NOT NULL, value DOUBLE PRECISION, message TEXT NOT NULL DEFAULT '', "
+           "host TEXT NOT NULL, pid BIGINT NOT NULL, pid_start BIGINT NOT NULL, "
+           "heartbeat DOUBLE PRECISION NOT NULL, UNIQUE(study_id, number))");
+      exec("CREATE TABLE IF NOT EXISTS params (trial_id BIGINT NOT NULL REFERENCES trials(id), "
+           "name TEXT NOT NULL, distribution TEXT NOT NULL, value DOUBLE PRECISION NOT NULL, "
+           "PRIMARY KEY(trial_id, name))");
+      exec("CREATE TABLE IF NOT EXISTS intermediate (trial_id BIGINT NOT NULL REFERENCES trials(id), "
+           "step BIGINT NOT NULL, value DOUBLE PRECISION, PRIMARY KEY(trial_id, step))");
+      tx.commit();
+    } catch (...) {
+      PQfinish(m_conn);
+      throw;
+    }
+  }
+  ~PostgresqlStorage() override { PQfinish(m_conn); }
+  PostgresqlStorage(const PostgresqlStorage&) = delete;
+  PostgresqlStorage& operator=(const PostgresqlStorage&) = delete;
+
+  std::int64_t open_study(const std::string& name, Direction direction) override {
+    std::lock_guard lock(m_mutex);
+    Transaction tx(*this);
+    query("INSERT INTO studies (name, direction) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+          {name, std::string(to_string(direction))});
+    Result r = query("SELECT id, direction FROM studies WHERE name = $1", {name});
+    InMemoryStorage::check_direction(name, direction_from(r.text(0, 1)), direction);
+    tx.commit();
+    return r.integer(0, 0);
+  }
+
+  FrozenTrial create_trial(std::int64_t study) override {
+    std::lock_guard lock(m_mutex);
+    Transaction tx(*this);
+    query("SELECT id FROM studies WHERE id = $1 FOR UPDATE", {text(study)});  // one allocator at a time
+    Result r = query(
+        "INSERT INTO trials (study_id, number, state, host, pid, pid_start, heartbeat) "
+        "SELECT $1, COALESCE(MAX(number) + 1, 0), 'running', $2, $3, $4, "
+        "extract(epoch from clock_timestamp()) FROM trials WHERE study_id = $1 RETURNING id, number",
+        {text(study), m_host, text(m_pid), text(m_start)});
+    tx.commit();
+    FrozenTrial t;
+    t.id = r.integer(0, 0);
+    t.number = r.integer(0, 1);
+    return t;
+  }
+
+  void set_param(std::int64_t trial, const std::string& name, const Param& param) override {
+    std::lock_guard lock(m_mutex);
+    query("INSERT INTO params (trial_id, name, distribution, value) VALUES ($1, $2, $3, $4) "
+          "ON CONFLICT (trial_id, name) DO UPDATE SET distribution = EXCLUDED.distribution, value = EXCLUDED.value",
+          {text(trial), name, to_text(param.distribution), real_text(param.internal)});
+    beat(trial);
+  }
+
+  void report(std::int64_t trial, std::int64_t step, double value) override {
+    std::lock_guard lock(m_mutex);
+    query("INSERT INTO intermediate (trial_id, step, value) VALUES ($1, $2, $3) "
+          "ON CONFLICT (trial_id, step) DO UPDATE SET value = EXCLUDED.value",
+          {text(trial), text(step), real_text(value)}, {false, false, std::isnan(value)});
+    beat(trial);
+  }
+
+  bool finish(std::int64_t trial, TrialState state, double value, const std::string& message) override {
+    std::lock_guard lock(m_mutex);
+    Result r = query("UPDATE trials SET state = $1, value = $2, message = $3 WHERE id = $4 AND state = 'running'",
+                     {std::string(to_string(state)), real_text(value), message, text(trial)},
+                     {false, std::isnan(value), false, false});
+    return r.affected() == 1;
+  }
+
+  std::vector<FrozenTrial> trials(std::int64_t study) override {
+    std::lock_guard lock(m_mutex);
+    Transaction tx(*this, "BEGIN ISOLATION LEVEL REPEATABLE READ");  // one snapshot for the three reads
+    std::vector<FrozenTrial> out;
+    std::map<std::int64_t, std::size_t> index;
+    const std::string id = text(study);
+    Result t = query("SELECT id, number, state, value, message FROM trials WHERE study_id = $1 ORDER BY number", {id});
+    for (int row = 0; row < t.rows(); ++row) {
+      FrozenTrial f;
+      f.id = t.integer(row, 0);
+      f.number = t.integer(row, 1);
+      f.state = trial_state_from(t.text(row, 2));
+      f.value = t.real(row, 3);
+      f.message = t.text(row, 4);
+      index[f.id] = out.size();
+      out.push_back(std::move(f));
+    }
+    Result p = query("SELECT p.trial_id, p.name, p.distribution, p.value FROM params p "
+                     "JOIN trials t ON t.id = p.trial_id WHERE t.study_id = $1", {id});
+    for (int row = 0; row < p.rows(); ++row) {
+      out[index.at(p.integer(row, 0))].params.insert_or_assign(
+          p.text(row, 1), Param{distribution_from_text(p.text(row, 2)), p.real(row, 3)});
+    }
+    Result i = query("SELECT i.trial_id, i.step, i.value FROM intermediate i "
+                     "JOIN trials t ON t.id = i.trial_id WHERE t.study_id = $1", {id});
+    for (int row = 0; row < i.rows(); ++row) out[index.at(i.integer(row, 0))].intermediate[i.integer(row, 1)] = i.real(row, 2);
+    tx.commit();
+    return out;
+  }
+
+  void heartbeat(const std::vector<std::int64_t>& trials) override {
+    std::lock_guard lock(m_mutex);
+    for (const auto id : trials) beat(id);
+  }
+
+  int fail_stale_trials(std::int64_t study) override {
+    std::lock_guard lock(m_mutex);
+    Transaction tx(*this);
+    Result r = query("SELECT id, host, pid, pid_start, extract(epoch from clock_timestamp()) - heartbeat "
+                     "FROM trials WHERE study_id = $1 AND state = 'running' FOR UPDATE",
+                     {text(study)});
+    int marked = 0;
+    for (int row = 0; row < r.rows(); ++row) {
+      const auto pid = r.integer(row, 2), start = r.integer(row, 3);
+      const double age = r.real(row, 4);
+      std::string why;
+      if (r.text(row, 1) == m_host && detail::worker_gone(pid, start)) {
+        why = "worker " + std::to_string(pid) + " on " + m_host + " died";
+      } else if (age > double(m_options.stale_after.count())) {
+        why = "no heartbeat for " + std::to_string(std::llround(age)) + " s from worker " + std::to_string(pid) +
+              " on " + r.text(row, 1);
+      } else {
+        continue;
+      }
+      query("UPDATE trials SET state = 'failed', message = $1 WHERE id = $2 AND state = 'running'",
+            {why, text(r.integer(row, 0))});
+      ++marked;
+    }
+    tx.commit();
+    return marked;
+  }
+
+ private:
+  class Result {
+   public:
+    explicit Result(PGresult* r) : m_r(r) {}
+    ~Result() { PQclear(m_r); }
+    Result(Result&& o) noexcept : m_r(o.m_r) { o.m_r = nullptr; }
+    Result(const Result&) = delete;
+    Result& operator=(const Result&) = delete;
+
+    PGresult* get() const { return m_r; }
+    int rows() const { return PQntuples(m_r); }
+    int affected() const {
+      const char* n = PQcmdTuples(m_r);
+      return n && *n ? std::atoi(n) : 0;
+    }
+    std::string text(int row, int col) const {
+      return std::string(PQgetvalue(m_r, row, col), std::size_t(PQgetlength(m_r, row, col)));
+    }
+    std::int64_t integer(int row, int col) const {
+      std::int64_t v = 0;
+      const char* p = PQgetvalue(m_r, row, col);
+      std::from_chars(p, p + PQgetlength(m_r, row, col), v);
+      return v;
+    }
+    double real(int row, int col) const {
+      if (PQgetisnull(m_r, row, col)) return std::numeric_limits<double>::quiet_NaN();
+      const std::string s = text(row, col);
+      if (s == "NaN") return std::numeric_limits<double>::quiet_NaN();
+      double v = 0;
+      std::from_chars(s.data(), s.data() + s.size(), v);  // shortest exact text since PostgreSQL 12
+      return v;
+    }
+
+   private:
+    PGresult* m_r;
+  };
+
+  class Transaction {
+   public:
+    explicit Transaction(PostgresqlStorage& db, const char* begin = "BEGIN") : m_db(db) { db.exec(begin); }
+    ~Transaction() {
+      if (!m_done) PQclear(PQexec(m_db.m_conn, "ROLLBACK"));
+    }
+    void commit() {
+      m_db.exec("COMMIT");
+      m_done = true;
+    }
+
+   private:
+    PostgresqlStorage& m_db;
+    bool m_done = false;
+  };
+
+  /// The URL without its password, for messages.
+  static std::string masked(const std::string& url) {
+    const auto scheme = url.find("://");
+    const auto at = url.find('@');
+    if (scheme == std::string::npos || at == std::string::npos) return url;
+    const auto colon = url.find(':', scheme + 3);
+    if (colon == std::string::npos || colon > at) return url;
+    return url.substr(0, colon + 1) + "***" + url.substr(at);
+  }
+
+  static std::string text(std::int64_t v) { return std::to_string(v); }
+  static std::string real_text(double v) { return std::isnan(v) ? std::string() : detail::number_text(v); }
+
+  /// Runs sql with text parameters ($1, $2 ...); `null` marks parameters sent as NULL.
+  Result query(const char* sql, const std::vector<std::string>& params, const std::vector<bool>& null = {}) {
+    std::vector<const char*> values;
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      values.push_back(i < null.size() && null[i] ? nullptr : params[i].c_str());
+    }
+    Result r(PQexecParams(m_conn, sql, int(values.size()), nullptr, values.data(), nullptr, nullptr, 0));
+    check(r, sql);
+    return r;
+  }
+  void exec(const char* sql) {
+    Result r(PQexec(m_conn, sql));
+    check(r, sql);
+  }
+  void check(const Result& r, const char* sql) {
+    const auto status = PQresultStatus(r.get());
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+      throw std::runtime_error("descent::tune: PostgreSQL at '" + m_url + "': " + PQerrorMessage(m_conn) +
+                               " (in: " + sql + ")");
+    }
+  }
+
+  void beat(std::int64_t trial) {
+    query("UPDATE trials SET heartbeat = extract(epoch from clock_timestamp()) WHERE id = $1 AND state = 'running'",
+          {text(trial)});
+  }
+
+  std::string m_url;
+  Options m_options;
+  std::string m_host;
+  long long m_pid, m_start;
+  PGconn* m_conn = nullptr;
+  std::mutex m_mutex;
+};
+
+}  // namespace descent::tune
+
+#endif  // __has_include(<libpq-fe.h>)

@@ -1,0 +1,162 @@
+#pragma once
+// Samplers choose a trial's parameter values. The base class, random search and grid search;
+// TPE is in tpe.hpp. Every sampler is seeded: with one job, a seed gives the same trials every run.
+// A value is a pure function of (seed, trial number, parameter name, finished trials so far), so
+// the order in which threads ask does not change it.
+
+#include <descent/tune/frozen_trial.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace descent::tune {
+
+class Sampler {
+ public:
+  virtual ~Sampler() = default;
+  /// The internal value (see distributions.hpp) of parameter `name` for `trial`, given the study's
+  /// `history` (its finished trials, as they were when the trial started).
+  virtual double sample(const std::vector<FrozenTrial>& history, Direction direction,
+                        const FrozenTrial& trial, const std::string& name,
+                        const Distribution& distribution) = 0;
+};
+
+namespace detail {
+
+inline std::uint64_t splitmix64(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+/// A generator of its own for each (seed, trial number, parameter name).
+inline std::mt19937_64 param_rng(std::uint64_t seed, std::int64_t number, std::string_view name) {
+  std::uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a of the name
+  for (const unsigned char c : name) h = (h ^ c) * 0x100000001b3ull;
+  return std::mt19937_64(splitmix64(splitmix64(seed) ^ splitmix64(std::uint64_t(number) + h)));
+}
+
+inline double uniform(std::mt19937_64& rng, double lo, double hi) {
+  return lo + (hi - lo) * std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+}
+
+/// A value drawn uniformly over the space (log-uniformly for log spaces).
+inline double sample_uniform(const Distribution& distribution, std::mt19937_64& rng) {
+  if (const auto* f = std::get_if<FloatDistribution>(&distribution)) {
+    if (f->step > 0) {
+      const auto k = std::int64_t(std::llround((f->high - f->low) / f->step));
+      return f->low + f->step * double(std::uniform_int_distribution<std::int64_t>(0, k)(rng));
+    }
+    if (f->log) return std::clamp(std::exp(uniform(rng, std::log(f->low), std::log(f->high))), f->low, f->high);
+    return std::clamp(uniform(rng, f->low, f->high), f->low, f->high);
+  }
+  if (const auto* i = std::get_if<IntDistribution>(&distribution)) {
+    if (i->log) {
+      // Each integer gets the log-width of [v - 0.5, v + 0.5].
+      const double v = std::exp(uniform(rng, std::log(double(i->low) - 0.5), std::log(double(i->high) + 0.5)));
+      return std::clamp(std::round(v), double(i->low), double(i->high));
+    }
+    const std::int64_t k = (i->high - i->low) / i->step;
+    return double(i->low + i->step * std::uniform_int_distribution<std::int64_t>(0, k)(rng));
+  }
+  const auto& c = std::get<CategoricalDistribution>(distribution);
+  return double(std::uniform_int_distribution<std::size_t>(0, c.choices.size() - 1)(rng));
+}
+
+}  // namespace detail
+
+/// Independent uniform draws (log-uniform on log spaces).
+class RandomSampler : public Sampler {
+ public:
+  explicit RandomSampler(std::uint64_t seed = 0) : m_seed(seed) {}
+  double sample(const std::vector<FrozenTrial>&, Direction, const FrozenTrial& trial,
+                const std::string& name, const Distribution& distribution) override {
+    auto rng = detail::param_rng(m_seed, trial.number, name);
+    return detail::sample_uniform(distribution, rng);
+  }
+
+ private:
+  std::uint64_t m_seed;
+};
+
+/// Every combination of a few values per parameter, one per trial, in order of trial number.
+/// Categoricals take every choice; a numeric parameter takes all its grid points when it has at
+/// most `points` of them, else `points` values spread evenly (log-evenly on log spaces) from low
+/// to high; `values` sets a parameter's values (internal form) explicitly. Trial n decodes n in a
+/// mixed radix over the parameters in the order the objective asks for them (which must be the
+/// same in every trial); after size() trials the grid starts over.
+class GridSampler : public Sampler {
+ public:
+  struct Options {
+    int points = 5;
+    std::map<std::string, std::vector<double>> values = {};
+  };
+  GridSampler() : GridSampler(Options{}) {}
+  explicit GridSampler(Options options) : m_options(std::move(options)) {
+    if (m_options.points < 1) {
+      throw std::invalid_argument("descent::tune::GridSampler: points must be >= 1, got " +
+                                  std::to_string(m_options.points));
+    }
+  }
+
+  /// The grid values of one parameter.
+  std::vector<double> axis(const std::string& name, const Distribution& distribution) const {
+    if (const auto it = m_options.values.find(name); it != m_options.values.end()) {
+      for (const double v : it->second) {
+        if (!contains(distribution, v)) {
+          detail::bad_param(name, "grid value " + detail::number_text(v) + " is outside " + describe(distribution));
+        }
+      }
+      if (it->second.empty()) detail::bad_param(name, "grid has no values");
+      return it->second;
+    }
+    const auto n = std::size_t(m_options.points);
+    std::vector<double> out;
+    if (const auto* c = std::get_if<CategoricalDistribution>(&distribution)) {
+      for (std::size_t i = 0; i < c->choices.size(); ++i) out.push_back(double(i));
+      return out;
+    }
+    double lo = 0, hi = 0, step = 0;
+    bool log = false;
+    if (const auto* f = std::get_if<FloatDistribution>(&distribution)) {
+      lo = f->low, hi = f->high, step = f->step, log = f->log;
+    } else {
+      const auto& i = std::get<IntDistribution>(distribution);
+      lo = double(i.low), hi = double(i.high), step = double(i.step), log = i.log;
+    }
+    if (step > 0 && (hi - lo) / step + 1 <= double(n) + 0.5) {
+      for (double k = 0; lo + k * step <= hi + 1e-9 * step; ++k) out.push_back(lo + k * step);
+      return out;
+    }
+    for (std::size_t k = 0; k < n; ++k) {
+      const double t = n == 1 ? 0.0 : double(k) / double(n - 1);
+      double v = log ? std::exp(std::log(lo) + t * (std::log(hi) - std::log(lo))) : lo + t * (hi - lo);
+      if (step > 0) v = lo + std::round((v - lo) / step) * step;
+      v = std::clamp(v, lo, hi);
+      if (out.empty() || v != out.back()) out.push_back(v);
+    }
+    return out;
+  }
+
+  double sample(const std::vector<FrozenTrial>&, Direction, const FrozenTrial& trial,
+                const std::string& name, const Distribution& distribution) override {
+    // The product of the axes already decoded is the same whatever order trial.params lists them.
+    std::uint64_t stride = 1;
+    for (const auto& [other, param] : trial.params) stride *= axis(other, param.distribution).size();
+    const auto values = axis(name, distribution);
+    return values[(std::uint64_t(trial.number) / stride) % values.size()];
+  }
+
+ private:
+  Options m_options;
+};
+
+}  // namespace descent::tune

@@ -1,0 +1,118 @@
+#pragma once
+// Where a study keeps its trials. Every method is safe to call from several threads at once.
+// InMemoryStorage lives and dies with the process; SqliteStorage (sqlite_storage.hpp) and
+// PostgresqlStorage (postgresql_storage.hpp) outlive it and are shared between processes.
+
+#include <descent/tune/frozen_trial.hpp>
+
+#include <cstdint>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace descent::tune {
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+
+  /// The id of study `name`, created with `direction` if new. Throws std::invalid_argument when it
+  /// exists with the other direction.
+  virtual std::int64_t open_study(const std::string& name, Direction direction) = 0;
+  /// A new running trial with the next number of the study; the number is never handed out twice,
+  /// whichever threads or processes ask.
+  virtual FrozenTrial create_trial(std::int64_t study) = 0;
+  virtual void set_param(std::int64_t trial, const std::string& name, const Param& param) = 0;
+  virtual void report(std::int64_t trial, std::int64_t step, double value) = 0;
+  /// Ends a running trial. Returns false (and changes nothing) when it is no longer running,
+  /// e.g. because another worker declared it dead: a trial is never finished twice.
+  virtual bool finish(std::int64_t trial, TrialState state, double value, const std::string& message) = 0;
+  /// Every trial of the study, ordered by number.
+  virtual std::vector<FrozenTrial> trials(std::int64_t study) = 0;
+  /// Tells the storage this process is still working on these running trials.
+  virtual void heartbeat(const std::vector<std::int64_t>& /*trials*/) {}
+  /// Marks failed the running trials whose worker is gone. Returns how many it marked.
+  virtual int fail_stale_trials(std::int64_t /*study*/) { return 0; }
+};
+
+class InMemoryStorage : public Storage {
+ public:
+  std::int64_t open_study(const std::string& name, Direction direction) override {
+    std::lock_guard lock(m_mutex);
+    for (std::size_t i = 0; i < m_studies.size(); ++i) {
+      if (m_studies[i].name == name) {
+        check_direction(name, m_studies[i].direction, direction);
+        return std::int64_t(i);
+      }
+    }
+    m_studies.push_back({name, direction, {}});
+    return std::int64_t(m_studies.size() - 1);
+  }
+
+  FrozenTrial create_trial(std::int64_t study) override {
+    std::lock_guard lock(m_mutex);
+    auto& trials = at(study).trials;
+    FrozenTrial t;
+    t.id = std::int64_t(m_where.size());
+    t.number = std::int64_t(trials.size());
+    trials.push_back(t);
+    m_where.push_back({study, t.number});
+    return t;
+  }
+
+  void set_param(std::int64_t trial, const std::string& name, const Param& param) override {
+    std::lock_guard lock(m_mutex);
+    find(trial).params.insert_or_assign(name, param);
+  }
+  void report(std::int64_t trial, std::int64_t step, double value) override {
+    std::lock_guard lock(m_mutex);
+    find(trial).intermediate[step] = value;
+  }
+  bool finish(std::int64_t trial, TrialState state, double value, const std::string& message) override {
+    std::lock_guard lock(m_mutex);
+    FrozenTrial& t = find(trial);
+    if (t.state != TrialState::running) return false;
+    t.state = state;
+    t.value = value;
+    t.message = message;
+    return true;
+  }
+  std::vector<FrozenTrial> trials(std::int64_t study) override {
+    std::lock_guard lock(m_mutex);
+    return at(study).trials;
+  }
+
+  static void check_direction(const std::string& name, Direction stored, Direction asked) {
+    if (stored != asked) {
+      throw std::invalid_argument("descent::tune: study '" + name + "' exists with direction " +
+                                  std::string(to_string(stored)) + ", not " + std::string(to_string(asked)));
+    }
+  }
+
+ private:
+  struct StudyData {
+    std::string name;
+    Direction direction;
+    std::vector<FrozenTrial> trials;
+  };
+  StudyData& at(std::int64_t study) {
+    if (study < 0 || std::size_t(study) >= m_studies.size()) {
+      throw std::out_of_range("descent::tune: no study with id " + std::to_string(study));
+    }
+    return m_studies[std::size_t(study)];
+  }
+  FrozenTrial& find(std::int64_t trial) {
+    if (trial < 0 || std::size_t(trial) >= m_where.size()) {
+      throw std::out_of_range("descent::tune: no trial with id " + std::to_string(trial));
+    }
+    const auto [study, number] = m_where[std::size_t(trial)];
+    return at(study).trials[std::size_t(number)];
+  }
+
+  std::mutex m_mutex;
+  std::vector<StudyData> m_studies;
+  std::vector<std::pair<std::int64_t, std::int64_t>> m_where;  ///< trial id -> (study, number)
+};
+
+}  // namespace descent::tune

@@ -1,0 +1,295 @@
+#pragma once
+// A study: trials of an objective, their parameters chosen by a sampler, cut short by a pruner,
+// kept in a storage. Like Optuna's:
+//
+//   descent::tune::Study study({.direction = descent::tune::Direction::minimize});
+//   study.optimize([](descent::tune::Trial& t) {
+//     const double x = t.suggest_float("x", -10, 10);
+//     return (x - 2) * (x - 2);
+//   }, 100);
+//   study.best_params();  // {"x": 2.0...}
+//
+// The objective is any callable taking Trial& and returning a number. Inside it, report(value,
+// step) and should_prune() let a pruner stop it (throw TrialPruned, or call trial.prune()). A
+// returned NaN or any other exception marks the trial failed; the study goes on.
+
+#include <descent/tune/distributions.hpp>
+#include <descent/tune/frozen_trial.hpp>
+#include <descent/tune/pruners.hpp>
+#include <descent/tune/samplers.hpp>
+#include <descent/tune/storage.hpp>
+#include <descent/tune/tpe.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <limits>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace descent::tune {
+
+struct FloatOptions {
+  bool log = false;
+  double step = 0;  ///< 0: continuous
+};
+
+class Study;
+
+/// One evaluation of the objective, as the objective sees it.
+class Trial {
+ public:
+  double suggest_float(const std::string& name, double low, double high, FloatOptions options = {}) {
+    return std::get<double>(suggest(name, make_float(name, low, high, options.log, options.step)).value());
+  }
+  std::int64_t suggest_int(const std::string& name, std::int64_t low, std::int64_t high,
+                           std::int64_t step = 1, bool log = false) {
+    return std::get<std::int64_t>(suggest(name, make_int(name, low, high, step, log)).value());
+  }
+  std::string suggest_categorical(const std::string& name, std::vector<std::string> choices) {
+    return std::get<std::string>(suggest(name, make_categorical(name, std::move(choices))).value());
+  }
+
+  /// The objective's value after `step` (an epoch, say), for the pruner. Steps are >= 0.
+  void report(double value, std::int64_t step) {
+    if (step < 0) throw std::invalid_argument("descent::tune::Trial::report: step must be >= 0, got " + std::to_string(step));
+    m_trial.intermediate[step] = value;
+    m_storage->report(m_trial.id, step, value);
+  }
+  /// Whether the pruner gives up on this trial at its last report.
+  bool should_prune() {
+    if (m_trial.intermediate.empty()) return false;
+    return m_pruner->prune(m_storage->trials(m_study), m_direction, m_trial);
+  }
+  /// Stops the trial as pruned (throws TrialPruned; the study catches it).
+  [[noreturn]] void prune() { throw TrialPruned(); }
+
+  std::int64_t number() const { return m_trial.number; }
+  std::int64_t id() const { return m_trial.id; }
+  const FrozenTrial& frozen() const { return m_trial; }
+  const std::map<std::string, Param>& params() const { return m_trial.params; }
+
+ private:
+  friend class Study;
+  Trial(FrozenTrial trial, std::vector<FrozenTrial> history, std::int64_t study, Direction direction,
+        Storage* storage, Sampler* sampler, Pruner* pruner)
+      : m_trial(std::move(trial)), m_history(std::move(history)), m_study(study),
+        m_direction(direction), m_storage(storage), m_sampler(sampler), m_pruner(pruner) {}
+
+  const Param& suggest(const std::string& name, Distribution distribution) {
+    if (const auto it = m_trial.params.find(name); it != m_trial.params.end()) {
+      if (it->second.distribution != distribution) {
+        detail::bad_param(name, "asked for as " + describe(distribution) + " after " +
+                                    describe(it->second.distribution) + " in the same trial");
+      }
+      return it->second;
+    }
+    const double internal = m_sampler->sample(m_history, m_direction, m_trial, name, distribution);
+    if (!contains(distribution, internal)) {
+      throw std::logic_error("descent::tune: the sampler gave parameter '" + name + "' the value " +
+                             detail::number_text(internal) + ", outside " + describe(distribution));
+    }
+    Param param{std::move(distribution), internal};
+    m_storage->set_param(m_trial.id, name, param);
+    return m_trial.params.insert_or_assign(name, std::move(param)).first->second;
+  }
+
+  FrozenTrial m_trial;
+  std::vector<FrozenTrial> m_history;  ///< finished trials when this one started (for the sampler)
+  std::int64_t m_study;
+  Direction m_direction;
+  Storage* m_storage;
+  Sampler* m_sampler;
+  Pruner* m_pruner;
+};
+
+class Study {
+ public:
+  struct Options {
+    Direction direction = Direction::minimize;
+    std::shared_ptr<Sampler> sampler = nullptr;  ///< default: TpeSampler with seed 0
+    std::shared_ptr<Pruner> pruner = nullptr;    ///< default: NopPruner
+    std::shared_ptr<Storage> storage = nullptr;  ///< default: a new InMemoryStorage
+    std::string name = "default";  ///< the study in the storage: created, or continued if it exists
+    std::chrono::milliseconds heartbeat_interval{2000};  ///< how often running trials say they live
+  };
+
+  explicit Study(Options options) : m_options(std::move(options)) {
+    if (!m_options.sampler) m_options.sampler = std::make_shared<TpeSampler>();
+    if (!m_options.pruner) m_options.pruner = std::make_shared<NopPruner>();
+    if (!m_options.storage) m_options.storage = std::make_shared<InMemoryStorage>();
+    if (m_options.heartbeat_interval.count() <= 0) {
+      throw std::invalid_argument("descent::tune::Study: heartbeat_interval must be > 0, got " +
+                                  std::to_string(m_options.heartbeat_interval.count()) + " ms");
+    }
+    m_id = m_options.storage->open_study(m_options.name, m_options.direction);
+  }
+
+  Direction direction() const { return m_options.direction; }
+  std::int64_t id() const { return m_id; }  ///< in the storage
+  const std::string& name() const { return m_options.name; }
+  Storage& storage() const { return *m_options.storage; }
+
+  /// Every trial of the study, from every worker, ordered by number.
+  std::vector<FrozenTrial> trials() const { return m_options.storage->trials(m_id); }
+
+  /// Runs n_trials more trials of `objective` on `jobs` threads. `on_trial_end(study, trial)` runs
+  /// after each (one at a time). Storage errors stop the study and are rethrown here.
+  template <class Objective>
+  void optimize(Objective&& objective, int n_trials, int jobs = 1,
+                const std::function<void(const Study&, const FrozenTrial&)>& on_trial_end = {}) {
+    if (n_trials < 0) throw std::invalid_argument("descent::tune::Study::optimize: n_trials must be >= 0, got " + std::to_string(n_trials));
+    if (jobs < 1) throw std::invalid_argument("descent::tune::Study::optimize: jobs must be >= 1, got " + std::to_string(jobs));
+
+    std::atomic<int> started{0};
+    std::atomic<bool> stop{false};
+    std::exception_ptr error;
+    std::mutex error_mutex, callback_mutex;
+    auto worker = [&] {
+      try {
+        while (!stop && started.fetch_add(1) < n_trials) {
+          const FrozenTrial done = run_one(objective);
+          if (on_trial_end) {
+            std::lock_guard lock(callback_mutex);
+            on_trial_end(*this, done);
+          }
+        }
+      } catch (...) {
+        std::lock_guard lock(error_mutex);
+        if (!error) error = std::current_exception();
+        stop = true;
+      }
+    };
+
+    std::mutex beat_mutex;
+    std::condition_variable beat_cv;
+    bool finished = false;
+    std::thread heart([&] {
+      std::unique_lock lock(beat_mutex);
+      while (!beat_cv.wait_for(lock, m_options.heartbeat_interval, [&] { return finished; })) {
+        try {
+          m_options.storage->heartbeat(running());
+        } catch (...) {
+          // A missed beat only risks a trial being declared dead later; the trial's own writes
+          // report the storage's trouble.
+        }
+      }
+    });
+
+    std::vector<std::thread> threads;
+    for (int j = 1; j < jobs; ++j) threads.emplace_back(worker);
+    worker();
+    for (auto& t : threads) t.join();
+    {
+      std::lock_guard lock(beat_mutex);
+      finished = true;
+    }
+    beat_cv.notify_all();
+    heart.join();
+    if (error) std::rethrow_exception(error);
+  }
+
+  /// A new trial to evaluate by hand; end it with tell().
+  Trial ask() {
+    m_options.storage->fail_stale_trials(m_id);
+    auto history = m_options.storage->trials(m_id);
+    std::erase_if(history, [](const FrozenTrial& t) { return !t.finished(); });
+    FrozenTrial trial = m_options.storage->create_trial(m_id);
+    {
+      std::lock_guard lock(m_running_mutex);
+      m_running.insert(trial.id);
+    }
+    return Trial(std::move(trial), std::move(history), m_id, m_options.direction,
+                 m_options.storage.get(), m_options.sampler.get(), m_options.pruner.get());
+  }
+
+  /// Ends a trial from ask(). A pruned trial's value is its last report.
+  FrozenTrial tell(Trial& trial, TrialState state, double value = std::numeric_limits<double>::quiet_NaN(),
+                   const std::string& message = {}) {
+    if (state == TrialState::running) throw std::invalid_argument("descent::tune::Study::tell: state must be complete, pruned or failed");
+    std::string why = message;
+    if (state == TrialState::complete && std::isnan(value)) {
+      state = TrialState::failed;
+      why = "the objective returned NaN";
+    }
+    if (state == TrialState::pruned && !trial.m_trial.intermediate.empty()) value = trial.m_trial.intermediate.rbegin()->second;
+    {
+      std::lock_guard lock(m_running_mutex);
+      m_running.erase(trial.id());
+    }
+    FrozenTrial done = trial.m_trial;
+    if (m_options.storage->finish(trial.id(), state, value, why)) {
+      done.state = state, done.value = value, done.message = why;
+    } else {
+      done.state = TrialState::failed;  // declared dead by another worker meanwhile
+      done.message = "declared dead while it ran";
+    }
+    return done;
+  }
+
+  /// The complete trial with the best value (the earliest among equals).
+  FrozenTrial best_trial() const {
+    const auto all = trials();
+    const FrozenTrial* best = nullptr;
+    const FrozenTrial* last_failed = nullptr;
+    for (const auto& t : all) {
+      if (t.state == TrialState::complete && (!best || better(direction(), t.value, best->value))) best = &t;
+      if (t.state == TrialState::failed) last_failed = &t;
+    }
+    if (!best) {
+      std::string why = "study '" + name() + "' has no complete trial (" + std::to_string(all.size()) + " trials)";
+      if (last_failed) why += "; trial " + std::to_string(last_failed->number) + " failed: " + last_failed->message;
+      throw std::runtime_error("descent::tune: " + why);
+    }
+    return *best;
+  }
+  double best_value() const { return best_trial().value; }
+  std::map<std::string, ParamValue> best_params() const {
+    std::map<std::string, ParamValue> out;
+    for (const auto& [name, param] : best_trial().params) out.emplace(name, param.value());
+    return out;
+  }
+
+ private:
+  template <class Objective>
+  FrozenTrial run_one(Objective& objective) {
+    Trial trial = ask();
+    TrialState state = TrialState::complete;
+    double value = std::numeric_limits<double>::quiet_NaN();
+    std::string message;
+    try {
+      value = static_cast<double>(objective(trial));
+    } catch (const TrialPruned&) {
+      state = TrialState::pruned;
+    } catch (const std::exception& e) {
+      state = TrialState::failed, message = e.what();
+    } catch (...) {
+      state = TrialState::failed, message = "unknown exception";
+    }
+    return tell(trial, state, value, message);
+  }
+
+  std::vector<std::int64_t> running() {
+    std::lock_guard lock(m_running_mutex);
+    return {m_running.begin(), m_running.end()};
+  }
+
+  Options m_options;
+  std::int64_t m_id = -1;
+  std::mutex m_running_mutex;
+  std::set<std::int64_t> m_running;
+};
+
+}  // namespace descent::tune

@@ -1,0 +1,85 @@
+#!/bin/sh
+# Fuzzes every reader of untrusted input with libFuzzer under AddressSanitizer and UBSan:
+#   idx     descent::data::read_idx, raw and gzipped IDX files
+#   csv     descent::data::parse_csv, with every kind of option
+#   flags   the examples' flag parsing (examples/common.hpp) and the parsers it hands values to
+#   checkpoint  descent::io::read_checkpoint and load_checkpoint into a network, an optimizer, or
+#           a trainer that then resumes fit()
+# Builds them with clang into build-fuzz/, seeds each with small valid inputs written below, and
+# runs each for FUZZ_SECONDS seconds (default 60). A crash, a sanitizer report, a leak, a timeout
+# or an out-of-memory fails the script; the input that caused it is kept in build-fuzz/findings/.
+# The corpus grows in build-fuzz/corpus/<target> from run to run.
+#
+#   scripts/fuzz.sh                      # every target, 60 s each
+#   FUZZ_SECONDS=10 scripts/fuzz.sh csv  # one target, 10 s
+#   build-fuzz/fuzz/fuzz_csv build-fuzz/findings/csv-crash-...   # replay a finding
+set -eu
+cd "$(dirname "$0")/.."
+. scripts/common.sh
+require_packages $BUILD_PACKAGES clang-14 libclang-rt-14-dev gzip
+
+seconds=${FUZZ_SECONDS:-60}
+targets=${*:-idx csv flags checkpoint}
+for target in $targets; do
+  [ -f "fuzz/${target}_fuzz.cpp" ] || { echo "error: no fuzz target '$target' (fuzz/*_fuzz.cpp)" >&2; exit 2; }
+done
+
+cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=Debug \
+      -DDESCENT_BUILD_FUZZ=ON -DDESCENT_BUILD_TESTS=OFF -DDESCENT_BUILD_EXAMPLES=OFF \
+      -DDESCENT_BUILD_BENCH=OFF -DDESCENT_INSTALL=OFF >build-fuzz.log 2>&1 ||
+  { cat build-fuzz.log >&2; echo "error: cmake configure of build-fuzz failed (log above)" >&2; exit 1; }
+rm -f build-fuzz.log
+for target in $targets; do
+  cmake --build build-fuzz --target "fuzz_$target" -j"$(nproc)"
+done
+
+# ---- seeds: one small valid input of each kind -------------------------------------------------
+seeds=build-fuzz/seeds
+rm -rf "$seeds"
+mkdir -p "$seeds/idx" "$seeds/csv" "$seeds/flags" build-fuzz/findings
+# IDX: 00 00 <type> <ndims>, big-endian uint32 sizes, big-endian data.
+printf '\000\000\010\003\000\000\000\002\000\000\000\002\000\000\000\002\001\002\003\004\005\006\007\377' >"$seeds/idx/ubyte_2x2x2"
+gzip -c "$seeds/idx/ubyte_2x2x2" >"$seeds/idx/ubyte_2x2x2.gz"
+printf '\000\000\011\001\000\000\000\003\377\000\177' >"$seeds/idx/sbyte_3"
+printf '\000\000\013\002\000\000\000\001\000\000\000\002\200\000\177\377' >"$seeds/idx/int16_1x2"
+printf '\000\000\014\001\000\000\000\001\200\000\000\001' >"$seeds/idx/int32_1"
+printf '\000\000\015\001\000\000\000\002\077\200\000\000\377\200\000\000' >"$seeds/idx/float32_2"
+printf '\000\000\016\001\000\000\000\001\100\011\041\373\124\104\055\030' >"$seeds/idx/float64_1"
+printf '\000\000\010\002\000\000\000\000\000\000\000\005' >"$seeds/idx/empty_0x5"
+# CSV: the first byte picks the options (see fuzz/csv_fuzz.cpp), the rest is the file.
+printf '\005a,b,y\n1,2,0\n3.5,-4e3,1\n' >"$seeds/csv/header_label_y"
+printf '\000 1, 2\n3 ,4\n\n5,6\n' >"$seeds/csv/no_header"
+printf '\001"x ""q""",b\r\n"1", +2\r\n\r\n' >"$seeds/csv/quoted_crlf"
+printf '\101a;b\n1e-3;-0\n' >"$seeds/csv/semicolons"
+printf '\043x,label,z\n1,2,3\n' >"$seeds/csv/label_index_2"
+printf '\001\357\273\277a\n1\n' >"$seeds/csv/bom"
+# Flags: arguments separated by NUL bytes.
+printf -- '--optimizer\000adamw\000--learning-rate\0000.01\000--options\000beta2=0.99,amsgrad=true' >"$seeds/flags/optimizer"
+printf -- '--epochs\0003\000--batch-size\00064\000--hidden\000256,128\000--dropout\0000.2' >"$seeds/flags/network"
+printf -- '--activation\000gelu\000--loss\000mse\000--init\000he_normal\000--seed\0007\000--json\000run.json' >"$seeds/flags/names"
+printf -- '--optimizers\000sgd,adam\000--train-subset\0001000' >"$seeds/flags/showdown"
+# Checkpoints: written by the fuzz target itself through descent::io (see fuzz/checkpoint_fuzz.cpp).
+case " $targets " in
+  *" checkpoint "*) DESCENT_FUZZ_SEEDS="$seeds/checkpoint" build-fuzz/fuzz/fuzz_checkpoint ;;
+esac
+
+# ---- run ----------------------------------------------------------------------------------------
+export ASAN_OPTIONS=halt_on_error=1:detect_leaks=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+for target in $targets; do
+  mkdir -p "build-fuzz/corpus/$target"
+  dict=""
+  [ -f "fuzz/$target.dict" ] && dict="-dict=fuzz/$target.dict"
+  log="build-fuzz/fuzz_$target.log"
+  echo "fuzz_$target: fuzzing for $seconds s (log: $log)"
+  if ! "build-fuzz/fuzz/fuzz_$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+       -print_final_stats=1 -artifact_prefix="build-fuzz/findings/$target-" $dict \
+       "build-fuzz/corpus/$target" "$seeds/$target" >"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    echo "error: fuzz_$target found a problem (above); the input is in build-fuzz/findings/" >&2
+    exit 1
+  fi
+  grep -E '^Done|stat::number_of_executed_units|stat::peak_rss_mb' "$log" | tr '\n' ' '
+  echo "corpus: $(ls "build-fuzz/corpus/$target" | wc -l) inputs"
+done
+echo "fuzz.sh: no problem found in $targets ($seconds s each)"

@@ -1,0 +1,75 @@
+#!/bin/sh
+# Starts a throwaway PostgreSQL server (initdb into a temporary folder, listening on 127.0.0.1
+# only), runs two tune workers on one study at once, kills a third in the middle of a trial, and
+# checks the stored trials: 40 complete, 1 failed, numbers 0..40 each used once.
+# Usage: tune_postgresql.sh TUNE_WORKER. Exit 77 (skipped) when PostgreSQL cannot be installed.
+set -eu
+worker=$1
+
+find_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+bin=$(find_bin)
+if [ -z "$bin" ] && [ "$(id -u)" -eq 0 ]; then
+  echo "installing Debian's postgresql"
+  export DEBIAN_FRONTEND=noninteractive
+  { apt-get install -y -q --no-install-recommends postgresql ||
+    { apt-get update -q && apt-get install -y -q --no-install-recommends postgresql; }; } >/dev/null 2>&1 || true
+  bin=$(find_bin)
+fi
+if [ -z "$bin" ]; then
+  echo "skipped: no PostgreSQL server (sudo apt-get install postgresql)"
+  exit 77
+fi
+
+# The server refuses to run as root: as root, run it as nobody.
+tmp=$(mktemp -d /tmp/descent_pg.XXXXXX)
+if [ "$(id -u)" -eq 0 ]; then
+  chown nobody "$tmp"
+  as_server() { runuser -u nobody -- "$@"; }
+else
+  as_server() { "$@"; }
+fi
+hang=""
+cleanup() {
+  [ -n "$hang" ] && kill -9 "$hang" 2>/dev/null || true
+  as_server "$bin/pg_ctl" -D "$tmp/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+as_server "$bin/initdb" -D "$tmp/data" -U tune --auth=trust -E UTF8 >"$tmp/initdb.log" 2>&1 ||
+  { cat "$tmp/initdb.log"; exit 1; }
+started=""
+for try in 1 2 3 4 5; do
+  port=$((20000 + ($$ * 7 + try * 997) % 30000))
+  if as_server "$bin/pg_ctl" -D "$tmp/data" -l "$tmp/server.log" -w -t 30 \
+       -o "-c listen_addresses=127.0.0.1 -p $port -k $tmp" start >/dev/null 2>&1; then
+    started=yes
+    break
+  fi
+done
+[ -n "$started" ] || { cat "$tmp/server.log"; echo "error: the server did not start" >&2; exit 1; }
+url="postgresql://tune@127.0.0.1:$port/postgres"
+echo "server on 127.0.0.1:$port"
+
+# Two workers at once on one study.
+"$worker" run "$url" shared 20 1 &
+a=$!
+"$worker" run "$url" shared 20 2 &
+b=$!
+wait "$a"
+wait "$b"
+
+# A third dies with SIGKILL in the middle of its trial.
+"$worker" hang "$url" shared >"$tmp/hang.out" &
+hang=$!
+for i in $(seq 1 100); do
+  grep -q running "$tmp/hang.out" 2>/dev/null && break
+  sleep 0.1
+done
+grep running "$tmp/hang.out"
+kill -9 "$hang"
+wait "$hang" 2>/dev/null || true
+hang=""
+
+"$worker" check "$url" shared 40 1
+echo "1 passed, 0 failed"

@@ -1,0 +1,572 @@
+// descent::tune: search spaces and their errors, samplers (reproducible per seed, grid coverage,
+// TPE against random search), pruners on constructed learning curves, the study's bookkeeping, and
+// the SQLite storage across Study objects, processes and a killed worker.
+
+#include <descent/tune.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <numbers>
+#include <random>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace tune = descent::tune;
+using tune::Direction;
+using tune::TrialState;
+
+namespace {
+
+const std::string coordinate[] = {"x0", "x1", "x2", "x3", "x4", "x5"};
+
+/// A fresh file path in the temp directory, removed again at the end of the test.
+struct TempFile {
+  std::filesystem::path path;
+  explicit TempFile(const std::string& stem)
+      : path(std::filesystem::temp_directory_path() /
+             (stem + "." + std::to_string(::getpid()) + "." + std::to_string(counter()++) + ".db")) {
+    std::filesystem::remove(path);
+  }
+  ~TempFile() {
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+    std::filesystem::remove(path.string() + "-journal", ec);
+  }
+  static int& counter() {
+    static int n = 0;
+    return n;
+  }
+};
+
+std::string message_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "(no exception)";
+}
+
+/// One trial on a fresh study, running f.
+template <class F>
+void in_a_trial(F f) {
+  tune::Study study({.sampler = std::make_shared<tune::RandomSampler>(1)});
+  tune::Trial trial = study.ask();
+  f(trial);
+}
+
+// ---- standard test functions on their usual domains --------------------------------------------
+
+double branin(double x1, double x2) {  // minimum 0.397887 at (-pi, 12.275), (pi, 2.275), (9.42478, 2.475)
+  const double pi = std::numbers::pi;
+  const double b = 5.1 / (4 * pi * pi), c = 5 / pi, t = 1 / (8 * pi);
+  return std::pow(x2 - b * x1 * x1 + c * x1 - 6, 2) + 10 * (1 - t) * std::cos(x1) + 10;
+}
+
+double hartmann6(const std::vector<double>& x) {  // minimum -3.32237 on [0, 1]^6
+  static const double alpha[4] = {1.0, 1.2, 3.0, 3.2};
+  static const double A[4][6] = {{10, 3, 17, 3.5, 1.7, 8},
+                                 {0.05, 10, 17, 0.1, 8, 14},
+                                 {3, 3.5, 1.7, 10, 17, 8},
+                                 {17, 8, 0.05, 10, 0.1, 14}};
+  static const double P[4][6] = {{1312, 1696, 5569, 124, 8283, 5886},
+                                 {2329, 4135, 8307, 3736, 1004, 9991},
+                                 {2348, 1451, 3522, 2883, 3047, 6650},
+                                 {4047, 8828, 8732, 5743, 1091, 381}};
+  double sum = 0;
+  for (int i = 0; i < 4; ++i) {
+    double inner = 0;
+    for (int j = 0; j < 6; ++j) inner += A[i][j] * std::pow(x[j] - P[i][j] * 1e-4, 2);
+    sum += alpha[i] * std::exp(-inner);
+  }
+  return -sum;
+}
+
+/// The best value a study finds on `f` with `budget` trials, for one seed.
+template <class Objective>
+double best_of(std::shared_ptr<tune::Sampler> sampler, Objective f, int budget) {
+  tune::Study study({.sampler = std::move(sampler)});
+  study.optimize(f, budget);
+  return study.best_value();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+/// Median over 20 seeds of the best value found by TPE and by random search.
+template <class Objective>
+std::pair<double, double> tpe_and_random(Objective f, int budget) {
+  std::vector<double> tpe, random;
+  for (std::uint64_t seed = 0; seed < 20; ++seed) {
+    tpe.push_back(best_of(std::make_shared<tune::TpeSampler>(tune::TpeSampler::Options{.seed = seed}), f, budget));
+    random.push_back(best_of(std::make_shared<tune::RandomSampler>(seed), f, budget));
+  }
+  return {median(tpe), median(random)};
+}
+
+}  // namespace
+
+// ---- search spaces --------------------------------------------------------------------------------
+
+TEST_CASE("suggest_* keep values inside their space, on their grid, with every sampler") {
+  const auto sampler = GENERATE(as<std::string>{}, "random", "tpe", "grid");
+  std::shared_ptr<tune::Sampler> chosen;
+  if (sampler == "random") chosen = std::make_shared<tune::RandomSampler>(7);
+  if (sampler == "tpe") chosen = std::make_shared<tune::TpeSampler>(tune::TpeSampler::Options{.seed = 7});
+  if (sampler == "grid") chosen = std::make_shared<tune::GridSampler>();
+  INFO(sampler);
+  tune::Study study({.sampler = chosen});
+  std::set<std::int64_t> ints;
+  double smallest_lr = 1;
+  study.optimize([&](tune::Trial& t) {
+    const double x = t.suggest_float("x", -2, 3);
+    const double lr = t.suggest_float("lr", 1e-5, 1e-1, {.log = true});
+    const double d = t.suggest_float("dropout", 0, 0.5, {.step = 0.1});
+    const auto units = t.suggest_int("units", 32, 512, 1, true);
+    const auto k = t.suggest_int("k", 1, 10, 3);
+    const auto act = t.suggest_categorical("act", {"relu", "tanh", "gelu"});
+    CHECK((x >= -2 && x <= 3));
+    CHECK((lr >= 1e-5 && lr <= 1e-1));
+    CHECK(std::abs(d * 10 - std::round(d * 10)) < 1e-9);
+    CHECK((d >= 0 && d <= 0.5 + 1e-12));
+    CHECK((units >= 32 && units <= 512));
+    CHECK((k == 1 || k == 4 || k == 7 || k == 10));
+    CHECK((act == "relu" || act == "tanh" || act == "gelu"));
+    ints.insert(k);
+    smallest_lr = std::min(smallest_lr, lr);
+    return x;
+  }, 200);
+  if (sampler != "grid") {  // the grid's 200 trials change only its first axes (x, lr, dropout)
+    CHECK(ints.size() == 4);
+    CHECK(smallest_lr < 1e-4);
+  }  // log-uniform: a fifth of the draws fall in the lowest decade
+}
+
+TEST_CASE("A parameter asked for twice in a trial gives the same value") {
+  in_a_trial([](tune::Trial& t) {
+    const double a = t.suggest_float("x", 0, 1);
+    CHECK(t.suggest_float("x", 0, 1) == a);
+    const auto c = t.suggest_categorical("c", {"a", "b"});
+    CHECK(t.suggest_categorical("c", {"a", "b"}) == c);
+  });
+}
+
+TEST_CASE("Bad search spaces throw errors naming the parameter and the values") {
+  in_a_trial([](tune::Trial& t) {
+    CHECK_THROWS_AS(t.suggest_float("lr", 1, 0), std::invalid_argument);
+    CHECK(message_of([&] { t.suggest_float("lr", 1, 0); }) == "descent::tune: parameter 'lr': low > high in [1, 0]");
+    CHECK(message_of([&] { t.suggest_float("lr", 0, 1, {.log = true}); }) == "descent::tune: parameter 'lr': log needs low > 0, got [0, 1]");
+    CHECK(message_of([&] { t.suggest_int("n", 5, 4); }) == "descent::tune: parameter 'n': low > high in [5, 4]");
+    CHECK(message_of([&] { t.suggest_int("n", 0, 4, 1, true); }) == "descent::tune: parameter 'n': log needs low >= 1, got [0, 4]");
+    CHECK(message_of([&] { t.suggest_int("n", 1, 4, 2, true); }) == "descent::tune: parameter 'n': log needs step 1, got step 2");
+    CHECK(message_of([&] { t.suggest_int("n", 1, 4, 0); }) == "descent::tune: parameter 'n': step must be >= 1, got 0");
+    CHECK(message_of([&] { t.suggest_categorical("act", {}); }) == "descent::tune: parameter 'act': no choices given");
+    CHECK(message_of([&] { t.suggest_categorical("act", {"a", "a"}); }) == "descent::tune: parameter 'act': choice 'a' is given twice");
+    CHECK(message_of([&] { t.suggest_float("x", 0, 1, {.log = true, .step = 0.1}); }).find("'x'") != std::string::npos);
+    t.suggest_float("x", 0, 1);
+    CHECK(message_of([&] { t.suggest_float("x", 0, 2); }) ==
+          "descent::tune: parameter 'x': asked for as float in [0, 2] after float in [0, 1] in the same trial");
+    CHECK(message_of([&] { t.suggest_int("x", 0, 1); }) ==
+          "descent::tune: parameter 'x': asked for as int in [0, 1] after float in [0, 1] in the same trial");
+    CHECK_THROWS_AS(t.report(1.0, -1), std::invalid_argument);
+  });
+}
+
+TEST_CASE("Distributions read back exactly from their stored text") {
+  const std::vector<tune::Distribution> all = {
+      tune::FloatDistribution{1e-4, 0.1, true, 0}, tune::FloatDistribution{0, 0.5, false, 0.1},
+      tune::IntDistribution{16, 512, 16, false}, tune::IntDistribution{1, 300, 1, true},
+      tune::CategoricalDistribution{{"relu", "has space", "colon:1", ""}}};
+  for (const auto& d : all) CHECK(tune::distribution_from_text(tune::to_text(d)) == d);
+  CHECK_THROWS_AS(tune::distribution_from_text("categorical 2 3:abc"), std::runtime_error);
+  CHECK_THROWS_AS(tune::distribution_from_text("normal 0 1"), std::runtime_error);
+}
+
+// ---- samplers ---------------------------------------------------------------------------------------
+
+namespace {
+std::vector<std::string> run_texts(std::shared_ptr<tune::Sampler> sampler) {
+  tune::Study study({.sampler = std::move(sampler)});
+  study.optimize([](tune::Trial& t) {
+    const double x = t.suggest_float("x", -5, 5);
+    const auto n = t.suggest_int("n", 1, 100, 1, true);
+    const auto c = t.suggest_categorical("c", {"a", "b", "c"});
+    return x * x + double(n) / 10 + (c == "b" ? 0 : 1);
+  }, 30);
+  std::vector<std::string> out;
+  for (const auto& t : study.trials()) {
+    out.push_back(t.params.at("x").text() + " " + t.params.at("n").text() + " " + t.params.at("c").text());
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("Random and TPE samplers repeat their trials for a seed and differ across seeds") {
+  using tune::RandomSampler, tune::TpeSampler;
+  CHECK(run_texts(std::make_shared<RandomSampler>(3)) == run_texts(std::make_shared<RandomSampler>(3)));
+  CHECK(run_texts(std::make_shared<RandomSampler>(3)) != run_texts(std::make_shared<RandomSampler>(4)));
+  const auto tpe = [](std::uint64_t seed) { return std::make_shared<TpeSampler>(TpeSampler::Options{.seed = seed}); };
+  const auto a = run_texts(tpe(3));
+  CHECK(a == run_texts(tpe(3)));
+  CHECK(a != run_texts(tpe(4)));
+}
+
+TEST_CASE("TPE concentrates its trials near the optimum after the start-up") {
+  tune::Study study({.sampler = std::make_shared<tune::TpeSampler>(tune::TpeSampler::Options{.seed = 5})});
+  study.optimize([](tune::Trial& t) {
+    const double x = t.suggest_float("x", -10, 10);
+    const auto c = t.suggest_categorical("c", {"bad", "good", "worse"});
+    return (x - 3) * (x - 3) + (c == "good" ? 0 : c == "bad" ? 5 : 10);
+  }, 60);
+  int near = 0, good = 0;
+  const auto trials = study.trials();
+  for (std::size_t i = 30; i < trials.size(); ++i) {
+    near += std::abs(trials[i].get_float("x") - 3) < 2;
+    good += trials[i].get_categorical("c") == "good";
+  }
+  CHECK(near >= 15);  // of 30; random search would put 6 there (TPE keeps exploring through its prior)
+  CHECK(good >= 20);  // random: 10
+  CHECK(study.best_value() < 0.05);
+}
+
+TEST_CASE("The grid sampler visits every combination once in prod(axes) trials") {
+  auto grid = std::make_shared<tune::GridSampler>(tune::GridSampler::Options{.points = 3});
+  tune::Study study({.sampler = grid});
+  std::set<std::string> seen;
+  study.optimize([&](tune::Trial& t) {
+    const auto k = t.suggest_int("k", 0, 2);
+    const auto act = t.suggest_categorical("act", {"relu", "tanh"});
+    const double lr = t.suggest_float("lr", 1e-3, 1e-1, {.log = true});
+    seen.insert(std::to_string(k) + act + tune::detail::number_text(lr));
+    return lr;
+  }, 18);
+  CHECK(seen.size() == 18);
+  const auto axis = grid->axis("lr", tune::FloatDistribution{1e-3, 1e-1, true, 0});
+  REQUIRE(axis.size() == 3);
+  CHECK(axis[1] == Approx(1e-2));
+  CHECK(grid->axis("n", tune::IntDistribution{0, 100, 1, false}) == std::vector<double>{0, 50, 100});
+  CHECK(tune::GridSampler().axis("n", tune::IntDistribution{0, 100, 1, false}) == std::vector<double>{0, 25, 50, 75, 100});
+  CHECK(tune::GridSampler().axis("n", tune::IntDistribution{0, 8, 2, false}) == std::vector<double>{0, 2, 4, 6, 8});
+  auto explicit_grid = tune::GridSampler({.values = {{"n", {3, 200}}}});
+  CHECK_THROWS_WITH(explicit_grid.axis("n", tune::IntDistribution{0, 100, 1, false}),
+                    Catch::Contains("'n'") && Catch::Contains("200"));
+}
+
+TEST_CASE("TPE beats random search at equal budget on Branin, Hartmann-6 and a noisy quadratic") {
+  // Median over 20 seeds of the best value found with 60 trials (10 of them TPE's random start-up).
+  const int budget = 60;
+  const auto [tpe_branin, random_branin] = tpe_and_random([](tune::Trial& t) {
+    return branin(t.suggest_float("x1", -5, 10), t.suggest_float("x2", 0, 15));
+  }, budget);
+  const auto [tpe_hartmann, random_hartmann] = tpe_and_random([](tune::Trial& t) {
+    std::vector<double> x(6);
+    for (int i = 0; i < 6; ++i) x[i] = t.suggest_float(coordinate[i], 0, 1);
+    return hartmann6(x);
+  }, budget);
+  const auto [tpe_noisy, random_noisy] = tpe_and_random([](tune::Trial& t) {
+    double sum = 0;
+    for (int i = 0; i < 4; ++i) sum += std::pow(t.suggest_float(coordinate[i], -5, 5) - 1, 2);
+    std::mt19937_64 rng(std::uint64_t(t.number()) * 7919 + 1);  // noise fixed per trial number
+    return sum + std::normal_distribution<double>(0, 0.5)(rng);
+  }, budget);
+  INFO("Branin: TPE " << tpe_branin << ", random " << random_branin);
+  INFO("Hartmann-6: TPE " << tpe_hartmann << ", random " << random_hartmann);
+  INFO("noisy quadratic: TPE " << tpe_noisy << ", random " << random_noisy);
+  CHECK(tpe_branin < random_branin);
+  CHECK(tpe_hartmann < random_hartmann);
+  CHECK(tpe_noisy < random_noisy);
+  WARN("median best over 20 seeds, 60 trials: Branin TPE " << tpe_branin << " random " << random_branin
+       << "; Hartmann-6 TPE " << tpe_hartmann << " random " << random_hartmann
+       << "; noisy quadratic TPE " << tpe_noisy << " random " << random_noisy);
+}
+
+// ---- pruners ----------------------------------------------------------------------------------------
+
+namespace {
+tune::FrozenTrial curve(std::int64_t id, TrialState state, std::vector<double> values) {
+  tune::FrozenTrial t;
+  t.id = t.number = id;
+  t.state = state;
+  for (std::size_t i = 0; i < values.size(); ++i) t.intermediate[std::int64_t(i) + 1] = values[i];
+  if (state == TrialState::complete && !values.empty()) t.value = values.back();
+  return t;
+}
+}  // namespace
+
+TEST_CASE("The median pruner stops a trial worse than the completed trials' median at that step") {
+  tune::MedianPruner pruner({.n_startup_trials = 3, .n_warmup_steps = 2});
+  std::vector<tune::FrozenTrial> done = {curve(0, TrialState::complete, {1.0, 0.8, 0.6, 0.5}),
+                                         curve(1, TrialState::complete, {0.9, 0.7, 0.5, 0.4}),
+                                         curve(2, TrialState::complete, {1.2, 1.0, 0.9, 0.8})};
+  // Median at step 3: 0.6. A trial at 0.7 is pruned; at 0.55 it goes on.
+  CHECK(pruner.prune(done, Direction::minimize, curve(9, TrialState::running, {1.0, 0.9, 0.7})));
+  CHECK_FALSE(pruner.prune(done, Direction::minimize, curve(9, TrialState::running, {1.0, 0.9, 0.55})));
+  // Its best so far counts, not its last value.
+  CHECK_FALSE(pruner.prune(done, Direction::minimize, curve(9, TrialState::running, {1.0, 0.5, 0.7})));
+  // Warm-up: step 1 is never pruned, however bad.
+  CHECK_FALSE(pruner.prune(done, Direction::minimize, curve(9, TrialState::running, {50.0})));
+  // Maximizing, the same numbers read the other way.
+  CHECK(pruner.prune(done, Direction::maximize, curve(9, TrialState::running, {0.1, 0.1, 0.55})));
+  // Fewer completed trials than n_startup_trials: no pruning.
+  done.pop_back();
+  CHECK_FALSE(pruner.prune(done, Direction::minimize, curve(9, TrialState::running, {1.0, 0.9, 5.0})));
+}
+
+TEST_CASE("ASHA promotes only the top 1/eta of each rung") {
+  tune::SuccessiveHalvingPruner asha({.min_resource = 1, .reduction_factor = 3});
+  CHECK(asha.rung_step(0) == 1);
+  CHECK(asha.rung_step(2) == 9);
+  // Six trials already reached rung 0 (step 1) with these values.
+  std::vector<tune::FrozenTrial> trials;
+  const double rung0[] = {0.5, 0.9, 0.3, 0.8, 0.7, 0.6};
+  for (int i = 0; i < 6; ++i) trials.push_back(curve(i, TrialState::pruned, {rung0[i]}));
+  // With itself, 7 values: the top 7 / 3 = 2 go on. 0.4 ranks second: promoted; 0.55 third: pruned.
+  CHECK_FALSE(asha.prune(trials, Direction::minimize, curve(9, TrialState::running, {0.4})));
+  CHECK(asha.prune(trials, Direction::minimize, curve(9, TrialState::running, {0.55})));
+  // Between rungs (step 2) nothing is decided, even on a bad value.
+  CHECK_FALSE(asha.prune(trials, Direction::minimize, curve(9, TrialState::running, {0.4, 5.0})));
+  // At rung 1 (step 3) it competes with those that reached step 3: only trial 2, at 0.2.
+  trials[2] = curve(2, TrialState::running, {0.3, 0.25, 0.2});
+  CHECK(asha.prune(trials, Direction::minimize, curve(9, TrialState::running, {0.4, 0.3, 0.25})));
+  CHECK_FALSE(asha.prune(trials, Direction::minimize, curve(9, TrialState::running, {0.4, 0.3, 0.15})));
+  // The first trial to reach a rung is the best there: promoted.
+  CHECK_FALSE(asha.prune({}, Direction::minimize, curve(9, TrialState::running, {9.0})));
+  CHECK_THROWS_WITH(tune::SuccessiveHalvingPruner({.reduction_factor = 1}), Catch::Contains("reduction_factor") && Catch::Contains("1"));
+}
+
+TEST_CASE("A study with ASHA prunes most trials of a task whose curves rank early") {
+  tune::Study study({.sampler = std::make_shared<tune::RandomSampler>(2),
+                     .pruner = std::make_shared<tune::SuccessiveHalvingPruner>()});
+  int epochs = 0;
+  study.optimize([&](tune::Trial& t) {
+    const double quality = t.suggest_float("q", 0, 1);
+    double loss = 0;
+    for (int epoch = 1; epoch <= 9; ++epoch) {
+      ++epochs;
+      loss = quality + 1.0 / epoch;
+      t.report(loss, epoch);
+      if (t.should_prune()) t.prune();
+    }
+    return loss;
+  }, 30);
+  int pruned = 0;
+  for (const auto& t : study.trials()) pruned += t.state == TrialState::pruned;
+  CHECK(pruned >= 15);
+  CHECK(epochs < 30 * 9 / 2);
+  CHECK(study.best_trial().get_float("q") < 0.2);
+}
+
+// ---- the study ------------------------------------------------------------------------------------
+
+TEST_CASE("Exceptions and NaN mark a trial failed, TrialPruned pruned, and the study goes on") {
+  tune::Study study({.direction = Direction::maximize, .sampler = std::make_shared<tune::RandomSampler>(0)});
+  study.optimize([](tune::Trial& t) -> double {
+    t.suggest_int("i", 0, 10);
+    t.report(0.25, 1);
+    switch (t.number() % 4) {
+      case 0: throw std::runtime_error("out of memory in trial");
+      case 1: return std::nan("");
+      case 2: throw tune::TrialPruned();
+      default: return double(t.number());
+    }
+  }, 8);
+  const auto trials = study.trials();
+  REQUIRE(trials.size() == 8);
+  CHECK(trials[0].state == TrialState::failed);
+  CHECK(trials[0].message == "out of memory in trial");
+  CHECK(trials[1].state == TrialState::failed);
+  CHECK(trials[1].message == "the objective returned NaN");
+  CHECK(trials[2].state == TrialState::pruned);
+  CHECK(trials[2].value == 0.25);
+  CHECK(trials[3].state == TrialState::complete);
+  CHECK(study.best_trial().number == 7);
+  CHECK(study.best_value() == 7);
+  CHECK(std::get<std::int64_t>(study.best_params().at("i")) == trials[7].get_int("i"));
+
+  tune::Study empty({.name = "none"});
+  empty.optimize([](tune::Trial&) -> double { throw std::runtime_error("disk full"); }, 2);
+  CHECK_THROWS_WITH(empty.best_trial(), Catch::Contains("no complete trial") && Catch::Contains("disk full"));
+}
+
+TEST_CASE("Parallel jobs run each trial number exactly once") {
+  tune::Study study({.sampler = std::make_shared<tune::TpeSampler>(tune::TpeSampler::Options{.seed = 1})});
+  int callbacks = 0;
+  study.optimize([](tune::Trial& t) { return std::pow(t.suggest_float("x", -1, 1), 2); }, 40, 4,
+                 [&](const tune::Study&, const tune::FrozenTrial& t) { callbacks += t.state == TrialState::complete; });
+  std::set<std::int64_t> numbers;
+  for (const auto& t : study.trials()) {
+    numbers.insert(t.number);
+    CHECK(t.state == TrialState::complete);
+  }
+  CHECK(numbers.size() == 40);
+  CHECK(*numbers.rbegin() == 39);
+  CHECK(callbacks == 40);
+  CHECK_THROWS_AS(study.optimize([](tune::Trial&) { return 0.0; }, 1, 0), std::invalid_argument);
+}
+
+// ---- SQLite storage ----------------------------------------------------------------------------
+
+TEST_CASE("An SQLite study keeps every trial's params, reports, state and value across Study objects") {
+  TempFile file("tune_persist");
+  auto objective = [](tune::Trial& t) {
+    const double x = t.suggest_float("x", -3, 3);
+    const auto act = t.suggest_categorical("act", {"relu", "tanh"});
+    for (int epoch = 1; epoch <= 3; ++epoch) t.report(x * x / epoch, epoch);
+    if (t.number() == 2) throw tune::TrialPruned();
+    return x * x + (act == "tanh");
+  };
+  std::vector<tune::FrozenTrial> before;
+  {
+    auto storage = std::make_shared<tune::SqliteStorage>(file.path.string());
+    tune::Study study({.sampler = std::make_shared<tune::RandomSampler>(9), .storage = storage, .name = "s"});
+    study.optimize(objective, 5);
+    before = study.trials();
+  }
+  auto storage = std::make_shared<tune::SqliteStorage>(file.path.string());
+  tune::Study study({.sampler = std::make_shared<tune::RandomSampler>(9), .storage = storage, .name = "s"});
+  auto after = study.trials();
+  REQUIRE(after.size() == 5);
+  for (std::size_t i = 0; i < 5; ++i) {
+    CHECK(after[i].number == before[i].number);
+    CHECK(after[i].state == before[i].state);
+    CHECK(after[i].params.at("x").internal == before[i].params.at("x").internal);
+    CHECK(after[i].get_categorical("act") == before[i].get_categorical("act"));
+    CHECK(after[i].intermediate == before[i].intermediate);
+    if (after[i].state == TrialState::complete) CHECK(after[i].value == before[i].value);
+  }
+  CHECK(after[2].state == TrialState::pruned);
+  study.optimize(objective, 3);
+  after = study.trials();
+  REQUIRE(after.size() == 8);
+  CHECK(after[7].number == 7);
+  CHECK_THROWS_WITH(tune::Study({.direction = Direction::maximize, .storage = storage, .name = "s"}),
+                    "descent::tune: study 's' exists with direction minimize, not maximize");
+}
+
+TEST_CASE("open_storage makes a storage from its address and names a bad one") {
+  CHECK(dynamic_cast<tune::InMemoryStorage*>(tune::open_storage("memory").get()));
+  TempFile file("tune_open");
+  CHECK(dynamic_cast<tune::SqliteStorage*>(tune::open_storage("sqlite:" + file.path.string()).get()));
+  CHECK_THROWS_WITH(tune::open_storage("redis://x"), Catch::Contains("'redis://x'") && Catch::Contains("sqlite:FILE"));
+  CHECK_THROWS_AS(tune::open_storage("sqlite:"), std::invalid_argument);
+  CHECK_THROWS_WITH(tune::SqliteStorage("/nonexistent-dir/x.db"), Catch::Contains("/nonexistent-dir/x.db"));
+}
+
+TEST_CASE("Two processes on one SQLite study never share a trial number") {
+  TempFile file("tune_two");
+  { tune::SqliteStorage create(file.path.string()); }  // the schema, before the fork
+  auto work = [&](std::uint64_t seed) {
+    auto storage = std::make_shared<tune::SqliteStorage>(file.path.string());
+    tune::Study study({.sampler = std::make_shared<tune::TpeSampler>(tune::TpeSampler::Options{.seed = seed}),
+                       .storage = storage, .name = "shared"});
+    study.optimize([](tune::Trial& t) {
+      const double x = t.suggest_float("x", -1, 1);
+      t.report(x, 1);
+      return x * x;
+    }, 25, 2);
+  };
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    try {
+      work(1);
+    } catch (...) {
+      ::_exit(1);
+    }
+    ::_exit(0);
+  }
+  work(2);
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+
+  auto storage = std::make_shared<tune::SqliteStorage>(file.path.string());
+  tune::Study study({.storage = storage, .name = "shared"});
+  const auto trials = study.trials();
+  CHECK(trials.size() == 50);
+  std::set<std::int64_t> numbers, ids;
+  for (const auto& t : trials) {
+    numbers.insert(t.number);
+    ids.insert(t.id);
+    CHECK(t.state == TrialState::complete);
+    CHECK(t.intermediate.size() == 1);
+  }
+  CHECK(numbers.size() == 50);
+  CHECK(ids.size() == 50);
+  CHECK(*numbers.rbegin() == 49);
+}
+
+TEST_CASE("A worker killed with SIGKILL leaves its trial failed and its completed trials kept") {
+  TempFile file("tune_killed");
+  { tune::SqliteStorage create(file.path.string()); }
+  int pipe_fds[2];
+  REQUIRE(::pipe(pipe_fds) == 0);
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    auto storage = std::make_shared<tune::SqliteStorage>(file.path.string());
+    tune::Study study({.sampler = std::make_shared<tune::RandomSampler>(0), .storage = storage, .name = "k"});
+    study.optimize([](tune::Trial& t) { return t.suggest_float("x", 0, 1); }, 3);
+    study.optimize([&](tune::Trial& t) {
+      t.suggest_float("x", 0, 1);
+      t.report(0.5, 1);
+      const char ready = 'r';
+      if (::write(pipe_fds[1], &ready, 1) != 1) ::_exit(3);
+      ::pause();  // killed here, mid-trial
+      return 0.0;
+    }, 1);
+    ::_exit(0);
+  }
+  ::close(pipe_fds[1]);
+  char ready = 0;
+  REQUIRE(::read(pipe_fds[0], &ready, 1) == 1);
+  ::close(pipe_fds[0]);
+  ::kill(child, SIGKILL);
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  CHECK(WIFSIGNALED(status));
+
+  auto storage = std::make_shared<tune::SqliteStorage>(file.path.string());
+  tune::Study study({.sampler = std::make_shared<tune::RandomSampler>(0), .storage = storage, .name = "k"});
+  auto trials = study.trials();
+  REQUIRE(trials.size() == 4);
+  CHECK(trials[3].state == TrialState::running);  // as the dead worker left it
+  CHECK(storage->fail_stale_trials(study.id()) == 1);
+  study.optimize([](tune::Trial& t) { return t.suggest_float("x", 0, 1); }, 2);
+  trials = study.trials();
+  REQUIRE(trials.size() == 6);
+  for (int i : {0, 1, 2, 4, 5}) CHECK(trials[std::size_t(i)].state == TrialState::complete);
+  CHECK(trials[3].state == TrialState::failed);
+  CHECK_THAT(trials[3].message, Catch::Contains("worker " + std::to_string(child)) && Catch::Contains("died"));
+  CHECK(trials[3].intermediate.at(1) == 0.5);
+}
+
+TEST_CASE("A trial whose heartbeat went stale is failed, and its worker cannot finish it later") {
+  TempFile file("tune_stale");
+  auto storage = std::make_shared<tune::SqliteStorage>(file.path.string(),
+                                                       tune::SqliteStorage::Options{.stale_after = std::chrono::seconds(-1)});
+  tune::Study study({.storage = storage, .name = "h"});
+  tune::Trial trial = study.ask();
+  trial.suggest_float("x", 0, 1);
+  // Any heartbeat is older than -1 s: the next look at the study declares the trial dead.
+  tune::Trial next = study.ask();
+  const auto done = study.tell(trial, TrialState::complete, 1.0);
+  CHECK(done.state == TrialState::failed);
+  const auto trials = study.trials();
+  CHECK(trials[0].state == TrialState::failed);
+  CHECK_THAT(trials[0].message, Catch::Contains("no heartbeat"));
+  CHECK(std::isnan(trials[0].value));
+}
