@@ -227,3 +227,17 @@ TEMPLATE_TEST_CASE("A product grad that reads param is evaluated before param ch
     CHECK(max_difference(w, reference) == 0);
   });
 }
+
+TEST_CASE("Momentum 0 is plain SGD whatever the dampening, as in torch.optim.SGD", "[properties]") {
+  Matrix<double> w = Matrix<double>::Constant(3, 1, 1), v = w;
+  const Matrix<double> g = Matrix<double>::Constant(3, 1, 0.5);
+  const descent::Momentum<double> damped({.learning_rate = 0.1, .momentum = 0, .dampening = 0.5});
+  const descent::SGD<double> sgd({.learning_rate = 0.1});
+  auto sd = damped.init(w);
+  auto ss = sgd.init(v);
+  for (int i = 0; i < 3; ++i) {
+    damped.step(w, g, sd);
+    sgd.step(v, g, ss);
+  }
+  CHECK(w == v);  // with the dampening applied, steps 2 and 3 would be half as long
+}

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <numbers>
@@ -192,6 +193,18 @@ TEST_CASE("Distributions read back exactly from their stored text") {
   for (const auto& d : all) CHECK(tune::distribution_from_text(tune::to_text(d)) == d);
   CHECK_THROWS_AS(tune::distribution_from_text("categorical 2 3:abc"), std::runtime_error);
   CHECK_THROWS_AS(tune::distribution_from_text("normal 0 1"), std::runtime_error);
+  // A stored space passes the checks a new one does: no step 0 (it would divide by zero), no
+  // low > high, no length that runs past the end.
+  CHECK_THROWS_AS(tune::distribution_from_text("int 0 10 0 0"), std::runtime_error);
+  CHECK_THROWS_AS(tune::distribution_from_text("int 10 0 1 0"), std::runtime_error);
+  CHECK_THROWS_AS(tune::distribution_from_text("float 1 0 0 0"), std::runtime_error);
+  CHECK_THROWS_AS(tune::distribution_from_text("float 0 1 2 0"), std::runtime_error);
+  CHECK_THROWS_AS(tune::distribution_from_text("categorical 1 18446744073709551615:x"),
+                  std::runtime_error);
+  // The widest int space keeps its bounds (high - low would overflow int64).
+  const auto wide = tune::make_int("w", INT64_MIN, INT64_MAX, 1, false);
+  CHECK(wide.low == INT64_MIN);
+  CHECK(wide.high == INT64_MAX);
 }
 
 // ---- samplers ---------------------------------------------------------------------------------------

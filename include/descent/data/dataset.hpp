@@ -42,12 +42,14 @@
 #include <utility>
 #include <vector>
 
+/// Data: IDX and CSV readers, Dataset, scalers, splits and shuffled mini-batches.
 namespace descent::data {
 
 /// Samples as columns. For classification y is 1 x n and holds class indices 0..k-1 (as Scalar);
 /// for regression it is k x n; an unlabelled dataset has a y with 0 rows.
 template <class Scalar>
 struct Dataset {
+  /// The type of x and y.
   using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
 
   Matrix x;  ///< features x n
@@ -58,6 +60,7 @@ struct Dataset {
   Eigen::Index targets() const { return y.rows(); }    ///< rows of y
 };
 
+/// Which files of an MNIST-format directory load_mnist() reads: train-* or t10k-*.
 enum class Split { train, test };
 
 namespace detail {
@@ -216,9 +219,12 @@ Dataset<Scalar> load_csv(const std::filesystem::path& path, const CsvOptions& op
 template <class Scalar>
 class MinMaxScaler {
  public:
+  /// Features x samples.
   using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+  /// One value per feature.
   using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
 
+  /// Scales to [low, high]; throws std::invalid_argument unless both are finite and low < high.
   explicit MinMaxScaler(Scalar low = Scalar(0), Scalar high = Scalar(1)) : m_low(low), m_high(high) {
     if (!(std::isfinite(low) && std::isfinite(high) && low < high)) {
       detail::invalid("MinMaxScaler", "low must be < high, both finite; got low = " +
@@ -239,6 +245,7 @@ class MinMaxScaler {
     }
     return *this;
   }
+  /// Learns each feature's minimum and maximum from the dataset's x.
   MinMaxScaler& fit(const Dataset<Scalar>& d) { return fit(d.x); }
 
   /// x <- (x - min) * (high - low) / (max - min) + low, per row, in place.
@@ -248,6 +255,7 @@ class MinMaxScaler {
     x.array().colwise() *= m_scale.array();
     x.array() += m_low;
   }
+  /// Transforms the dataset's x in place.
   void transform(Dataset<Scalar>& d) const { transform(d.x); }
 
   /// Undoes transform.
@@ -258,8 +266,11 @@ class MinMaxScaler {
     x.array().colwise() += m_min.array();
   }
 
+  /// Whether fit() has been called.
   bool fitted() const { return m_scale.size() > 0; }
+  /// Each feature's minimum over the fitted data (empty before fit()).
   const Vector& data_min() const { return m_min; }
+  /// Each feature's maximum over the fitted data (empty before fit()).
   const Vector& data_max() const { return m_max; }
 
  private:
@@ -282,7 +293,9 @@ class MinMaxScaler {
 template <class Scalar>
 class Standardizer {
  public:
+  /// Features x samples.
   using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+  /// One value per feature.
   using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
 
   /// Learns each row's mean and standard deviation. Needs at least one sample.
@@ -313,6 +326,7 @@ class Standardizer {
     }
     return *this;
   }
+  /// Learns each feature's mean and standard deviation from the dataset's x.
   Standardizer& fit(const Dataset<Scalar>& d) { return fit(d.x); }
 
   /// x <- (x - mean) / stddev, per row, in place.
@@ -321,6 +335,7 @@ class Standardizer {
     x.array().colwise() -= m_mean.array();
     x.array().colwise() /= m_scale.array();
   }
+  /// Transforms the dataset's x in place.
   void transform(Dataset<Scalar>& d) const { transform(d.x); }
 
   /// Undoes transform.
@@ -330,7 +345,9 @@ class Standardizer {
     x.array().colwise() += m_mean.array();
   }
 
+  /// Whether fit() has been called.
   bool fitted() const { return m_scale.size() > 0; }
+  /// Each feature's mean over the fitted data (empty before fit()).
   const Vector& mean() const { return m_mean; }
   /// The standard deviations, with 1 where a feature has none.
   const Vector& scale() const { return m_scale; }
@@ -465,6 +482,8 @@ inline std::vector<Eigen::Index> epoch_permutation(Eigen::Index n, std::uint64_t
 /// the next epoch does not allocate.
 class Batches {
  public:
+  /// Batches of `samples` indices under `seed`, at epoch 0; throws std::invalid_argument if
+  /// samples or batch_size is < 1.
   Batches(Eigen::Index samples, Eigen::Index batch_size, std::uint64_t seed)
       : m_batch_size(batch_size), m_seed(seed) {
     if (samples < 1) detail::invalid("Batches", "samples must be >= 1, got " + std::to_string(samples));
@@ -475,10 +494,13 @@ class Batches {
     set_epoch(0);
   }
 
+  /// Number of samples the batches cover.
   Eigen::Index samples() const { return static_cast<Eigen::Index>(m_order.size()); }
+  /// Samples per batch (the last batch of an epoch may have fewer).
   Eigen::Index batch_size() const { return m_batch_size; }
   /// Batches per epoch: ceil(samples / batch_size).
   Eigen::Index count() const { return (samples() + m_batch_size - 1) / m_batch_size; }
+  /// The current epoch, 0-based.
   std::uint64_t epoch() const { return m_epoch; }
 
   /// This epoch's permutation of 0..samples-1.

@@ -46,6 +46,7 @@ enum class IdxType : std::uint8_t {
   float64 = 0x0E
 };
 
+/// The element type's name: "ubyte", "sbyte", "int16", "int32", "float32" or "float64".
 inline constexpr std::string_view idx_type_name(IdxType type) {
   switch (type) {
     case IdxType::ubyte: return "ubyte";
@@ -58,13 +59,15 @@ inline constexpr std::string_view idx_type_name(IdxType type) {
   return "unknown";
 }
 
-/// Limits on what a header may claim. MNIST's largest file holds 47 million elements.
+/// Most dimensions an IDX header may claim.
 inline constexpr std::size_t max_idx_dims = 16;
+/// Most elements an IDX header may claim; MNIST's largest file holds 47 million.
 inline constexpr std::uint64_t max_idx_elements = std::uint64_t{1} << 32;
 
 /// An IDX file's contents: its sizes and its values in file order, in the file's own element type
 /// (so MNIST's pixels stay one byte each), converted to native byte order.
 struct IdxArray {
+  /// The values, as a vector of the element type; the alternatives are in IdxType order.
   using Data = std::variant<std::vector<std::uint8_t>, std::vector<std::int8_t>,
                             std::vector<std::int16_t>, std::vector<std::int32_t>,
                             std::vector<float>, std::vector<double>>;
@@ -72,6 +75,7 @@ struct IdxArray {
   std::vector<std::uint32_t> dims;  ///< outermost first: {images, rows, columns}
   Data data;                        ///< product(dims) values, row-major
 
+  /// The element type, which follows from the alternative data holds.
   IdxType type() const {
     constexpr std::array<IdxType, 6> types{IdxType::ubyte, IdxType::sbyte,   IdxType::int16,
                                            IdxType::int32, IdxType::float32, IdxType::float64};

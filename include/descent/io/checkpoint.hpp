@@ -59,6 +59,7 @@
 #include <variant>
 #include <vector>
 
+/// Files: checkpoints of a network, its optimizer and a Trainer's position, and .npy export.
 namespace descent::io {
 
 /// The checkpoint format this build writes, and the newest it reads.
@@ -74,7 +75,7 @@ struct OptimizerRecord {
 /// What a checkpoint file holds, read and checked by read_checkpoint.
 template <class Scalar>
 struct Checkpoint {
-  Eigen::Index inputs = 0;
+  Eigen::Index inputs = 0;          ///< Sequential::inputs() of the network saved
   std::vector<std::string> layers;  ///< layer_descriptions() of the network saved
   Buffer<Scalar> parameters;        ///< its Sequential::parameters()
   nn::DropoutStream dropout;        ///< its Sequential::dropout_stream()

@@ -15,8 +15,10 @@
 
 namespace descent::nn {
 
+/// An activation function, element-wise (softmax: per column); gelu is the exact form.
 enum class Activation { identity, relu, leaky_relu, elu, gelu, sigmoid, tanh, softplus, softmax };
 
+/// Every Activation with its name, as to_string() and activation_from_string() spell it.
 inline constexpr std::array<std::pair<Activation, std::string_view>, 9> activation_names{{
     {Activation::identity, "identity"},
     {Activation::relu, "relu"},
@@ -29,6 +31,7 @@ inline constexpr std::array<std::pair<Activation, std::string_view>, 9> activati
     {Activation::softmax, "softmax"},
 }};
 
+/// The activation's name, e.g. "relu".
 inline std::string_view to_string(Activation a) { return detail::name_of(activation_names, a); }
 
 /// The activation called `name`; an unknown name throws, listing the valid ones.
@@ -36,8 +39,9 @@ inline Activation activation_from_string(std::string_view name) {
   return detail::value_named(activation_names, name, "activation");
 }
 
-/// Slope of leaky_relu for z < 0 and alpha of elu, as in PyTorch's defaults.
+/// Slope of leaky_relu for z < 0, PyTorch's default.
 inline constexpr double leaky_relu_slope = 0.01;
+/// Alpha of elu, PyTorch's default.
 inline constexpr double elu_alpha = 1.0;
 
 namespace detail {

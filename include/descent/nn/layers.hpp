@@ -27,6 +27,7 @@ namespace descent::nn {
 /// against 0.880 for glorot_uniform (seeds 0-4) and 0.880 for he_normal: within seed noise.
 enum class Init { automatic, pytorch, glorot_uniform, glorot_normal, he_uniform, he_normal };
 
+/// Every Init with its name, as to_string() and init_from_string() spell it.
 inline constexpr std::array<std::pair<Init, std::string_view>, 6> init_names{{
     {Init::automatic, "automatic"},
     {Init::pytorch, "pytorch"},
@@ -36,6 +37,7 @@ inline constexpr std::array<std::pair<Init, std::string_view>, 6> init_names{{
     {Init::he_normal, "he_normal"},
 }};
 
+/// The initialization's name, e.g. "glorot_uniform".
 inline std::string_view to_string(Init i) { return detail::name_of(init_names, i); }
 
 /// The Init called `name`; an unknown name throws, listing the valid ones.
@@ -45,22 +47,23 @@ inline Init init_from_string(std::string_view name) {
 
 /// z = W x + b with W of shape (units x inputs), like torch.nn.Linear.
 struct Dense {
-  Eigen::Index units = 0;
-  Init init = Init::automatic;
+  Eigen::Index units = 0;       ///< number of outputs, >= 1
+  Init init = Init::automatic;  ///< how the weights and biases are drawn
 };
 
 /// Inverted dropout: in training, zeroes each value with probability `rate` and scales the rest by
 /// 1 / (1 - rate); in evaluation, the identity.
 struct Dropout {
-  double rate = 0.5;
+  double rate = 0.5;  ///< probability of zeroing each value, in [0, 1)
 };
 
 /// Where a network's dropout randomness stands: draw number `counter` of the stream keyed by `key`
 /// is mix64(key + counter * golden ratio), SplitMix64's sequence. Any draw can be computed on its
 /// own, so threads can split a mask without changing it, and two integers are the whole state.
 struct DropoutStream {
-  std::uint64_t key = 0;
-  std::uint64_t counter = 0;
+  std::uint64_t key = 0;      ///< selects the stream (from the network's seed)
+  std::uint64_t counter = 0;  ///< draws taken so far
+  /// Equal when both name the same point of the same stream.
   bool operator==(const DropoutStream&) const = default;
 };
 

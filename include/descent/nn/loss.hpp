@@ -23,8 +23,10 @@
 
 namespace descent::nn {
 
+/// A loss: mse, mae, huber, and binary_cross_entropy and cross_entropy on logits.
 enum class Loss { mse, mae, huber, binary_cross_entropy, cross_entropy };
 
+/// Every Loss with its name, as to_string() and loss_from_string() spell it.
 inline constexpr std::array<std::pair<Loss, std::string_view>, 5> loss_names{{
     {Loss::mse, "mse"},
     {Loss::mae, "mae"},
@@ -33,6 +35,7 @@ inline constexpr std::array<std::pair<Loss, std::string_view>, 5> loss_names{{
     {Loss::cross_entropy, "cross_entropy"},
 }};
 
+/// The loss's name, e.g. "cross_entropy".
 inline std::string_view to_string(Loss l) { return detail::name_of(loss_names, l); }
 
 /// The loss called `name` (also "bce", "ce", "crossentropy"); unknown names throw, listing these.

@@ -33,13 +33,18 @@
 #include <variant>
 #include <vector>
 
+/// Feed-forward networks: layers, activations, losses, Sequential and the Trainer.
 namespace descent::nn {
 
+/// A feed-forward network: a chain of layers whose weights and biases share one arena.
 template <class Scalar>
 class Sequential {
  public:
+  /// A matrix of Scalar; batches have one sample per column.
   using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+  /// A column vector of Scalar, as a Dense layer's bias.
   using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
+  /// Any one layer description.
   using Layer = std::variant<Dense, Activation, Dropout>;
 
   /// A network taking `inputs` features per sample; seed drives weight init and dropout.
@@ -48,6 +53,8 @@ class Sequential {
     if (inputs < 1) throw std::invalid_argument("descent::nn::Sequential: inputs must be >= 1");
   }
 
+  /// Appends a Dense layer and draws every weight afresh from the seed (see initialize());
+  /// throws std::invalid_argument if units < 1. Returns *this.
   Sequential& add(Dense layer) {
     if (layer.units < 1) {
       throw std::invalid_argument("descent::nn::Dense: units must be >= 1, got " +
@@ -55,7 +62,9 @@ class Sequential {
     }
     return push(layer, layer.units, layer.units * (outputs() + 1));
   }
+  /// Appends an activation applied element-wise; returns *this.
   Sequential& add(Activation activation) { return push(activation, outputs(), 0); }
+  /// Appends a Dropout layer; throws std::invalid_argument unless 0 <= rate < 1. Returns *this.
   Sequential& add(Dropout dropout) {
     if (!(dropout.rate >= 0 && dropout.rate < 1)) {
       throw std::invalid_argument("descent::nn::Dropout: rate must be in [0, 1), got " +
@@ -64,23 +73,34 @@ class Sequential {
     return push(dropout, outputs(), 0);
   }
 
+  /// Features per sample that forward() takes.
   Eigen::Index inputs() const { return m_inputs; }
+  /// Values per sample that forward() returns (the inputs when there are no layers).
   Eigen::Index outputs() const { return m_slots.empty() ? m_inputs : m_slots.back().outputs; }
+  /// Number of layers added.
   std::size_t layer_count() const { return m_slots.size(); }
+  /// Layer `i`; throws std::out_of_range if there is no such layer.
   const Layer& layer(std::size_t i) const { return m_slots.at(i).layer; }
+  /// Number of weights and biases in all layers.
   Eigen::Index parameter_count() const { return m_params.size(); }
 
   /// All weights and biases, in layer order; the optimizer steps this arena.
   Eigen::Map<Buffer<Scalar>> parameters() { return {m_params.data(), m_params.size()}; }
+  /// The same arena, read-only.
   Eigen::Map<const Buffer<Scalar>> parameters() const { return {m_params.data(), m_params.size()}; }
   /// d loss / d parameters after backward(), laid out like parameters().
   Eigen::Map<Buffer<Scalar>> gradients() { return {m_grads.data(), m_grads.size()}; }
+  /// The same arena, read-only.
   Eigen::Map<const Buffer<Scalar>> gradients() const { return {m_grads.data(), m_grads.size()}; }
 
-  /// Weight matrix and bias vector of layer i, which must be Dense (views into the arenas).
+  /// The weight matrix (units x inputs) of layer i, a view into parameters(); throws
+  /// std::invalid_argument unless layer i is Dense, as do bias() and the gradients below.
   Eigen::Map<Matrix> weight(std::size_t i) { return weight_of(m_params, dense(i)); }
+  /// The bias of Dense layer `i`, a view into parameters().
   Eigen::Map<Vector> bias(std::size_t i) { return bias_of(m_params, dense(i)); }
+  /// d loss / d weight of Dense layer `i`, a view into gradients().
   Eigen::Map<Matrix> weight_gradient(std::size_t i) { return weight_of(m_grads, dense(i)); }
+  /// d loss / d bias of Dense layer `i`, a view into gradients().
   Eigen::Map<Vector> bias_gradient(std::size_t i) { return bias_of(m_grads, dense(i)); }
 
   /// Draws every weight and bias afresh from `seed` (see Init); also restarts the dropout
@@ -110,15 +130,18 @@ class Sequential {
     m_capacity = 0;
     if (capacity > 0) reserve(capacity);
   }
+  /// Number of threads the passes use, as set by set_threads().
   int threads() const { return m_pool ? m_pool->size() : 1; }
 
   /// Training mode turns dropout on.
   void set_training(bool training) { m_training = training; }
+  /// Whether dropout is on (training mode).
   bool training() const { return m_training; }
 
   /// Where dropout's random stream stands, for checkpoints: saving it and setting it back repeats
   /// the same masks.
   DropoutStream& dropout_stream() { return m_dropout; }
+  /// The dropout stream, read-only.
   const DropoutStream& dropout_stream() const { return m_dropout; }
 
   /// Sizes every buffer for batches of up to `batch` samples.

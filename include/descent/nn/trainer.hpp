@@ -44,24 +44,32 @@ namespace descent::nn {
 
 /// Loss and accuracy (NaN where accuracy has no meaning, as for regression).
 struct Evaluation {
+  /// Mean loss over the samples.
   double loss = 0;
+  /// Share of predictions that are right (classification losses only).
   double accuracy = std::numeric_limits<double>::quiet_NaN();
 };
 
+/// One epoch of fit(): its training and validation metrics, learning rate and time.
 struct EpochLog {
   int epoch = 0;  ///< 1-based
-  double loss = 0, accuracy = 0;
+  /// Mean training loss over the steps taken (NaN if every batch was skipped).
+  double loss = 0, accuracy = 0;  ///< training accuracy (NaN for regression)
+  /// Mean loss on the validation data; NaN without validation data.
   double val_loss = std::numeric_limits<double>::quiet_NaN();
+  /// Accuracy on the validation data; NaN without validation data or for regression.
   double val_accuracy = std::numeric_limits<double>::quiet_NaN();
+  /// The learning rate at the end of the epoch.
   double learning_rate = 0;
+  /// Wall-clock seconds of the epoch's training steps.
   double seconds = 0;
   std::int64_t skipped = 0;  ///< batches skipped for a non-finite loss or gradient (NonFinite::skip)
 };
 
 /// What fit() did, epoch by epoch.
 struct History {
-  std::vector<EpochLog> epochs;
-  bool stopped_early = false;
+  std::vector<EpochLog> epochs;  ///< one entry per epoch run
+  bool stopped_early = false;    ///< a callback stopped training before Options::epochs
 
   /// epoch,loss,accuracy,val_loss,val_accuracy,learning_rate,seconds (numbers read back exactly).
   void save_csv(const std::string& path) const {
@@ -84,23 +92,30 @@ struct TrainingState {
   double learning_rate = 0;      ///< set it to change the rate from the next step on
   const EpochLog* last = nullptr;  ///< the epoch just finished (on_epoch_end)
   bool stop = false;             ///< set to end training after this epoch
-  std::function<void()> save_weights, restore_weights;  ///< snapshot / restore of the arena
+  /// Snapshots the network's weights (EarlyStopping calls it at the best epoch).
+  std::function<void()> save_weights, restore_weights;  ///< puts the last snapshot back, if any
 };
 
 /// Hooks into fit(); override the ones you need.
 class Callback {
  public:
   virtual ~Callback() = default;
+  /// Called once when fit() starts, before the first epoch (and before load_state on resume).
   virtual void on_train_begin(TrainingState&) {}
+  /// Called at the start of every epoch, before its batches are shuffled.
   virtual void on_epoch_begin(TrainingState&) {}
+  /// Called before every batch; a learning rate set here is used for that batch's step.
   virtual void on_batch_begin(TrainingState&) {}
+  /// Called after every epoch, with TrainingState::last filled in.
   virtual void on_epoch_end(TrainingState&) {}
+  /// Called once when fit() ends, however it ended (except by an exception).
   virtual void on_train_end(TrainingState&) {}
 
   /// What the callback remembers from epoch to epoch, as numbers, for checkpoints. When fit()
   /// resumes, load_state gets it back right after on_train_begin. Callbacks that remember
   /// nothing keep these defaults.
   virtual std::vector<double> save_state() const { return {}; }
+  /// Restores what save_state() returned; throws std::invalid_argument if it does not fit.
   virtual void load_state(const std::vector<double>& state) {
     if (!state.empty()) {
       throw std::invalid_argument("descent::nn::Callback: this callback keeps no state, but " +
@@ -115,23 +130,28 @@ class Callback {
 /// the best weights. Each fit() starts afresh.
 class EarlyStopping : public Callback {
  public:
+  /// When to stop; the defaults stop after 3 epochs without improvement.
   struct Options {
-    int patience = 3;
-    double min_delta = 0;
-    bool restore_best = true;
+    int patience = 3;          ///< epochs without improvement tolerated, >= 0
+    double min_delta = 0;      ///< smallest decrease that counts as an improvement, >= 0
+    bool restore_best = true;  ///< at the end, put back the weights of the best epoch
   };
+  /// Throws std::invalid_argument if patience or min_delta is negative.
   explicit EarlyStopping(Options options) : m_options(options) {
     if (options.patience < 0) throw std::invalid_argument("EarlyStopping: patience must be >= 0");
     if (!(options.min_delta >= 0)) throw std::invalid_argument("EarlyStopping: min_delta must be >= 0");
   }
   EarlyStopping() : EarlyStopping(Options{}) {}
 
+  /// Forgets the best value of any earlier fit().
   void on_train_begin(TrainingState&) override {
     m_best = std::numeric_limits<double>::infinity();
     m_best_epoch = 0;
     m_wait = 0;
   }
 
+  /// Compares the epoch's monitored value with the best: saves the weights when it improved
+  /// (restore_best), sets TrainingState::stop when patience has run out.
   void on_epoch_end(TrainingState& state) override {
     const double value =
         std::isnan(state.last->val_loss) ? state.last->loss : state.last->val_loss;
@@ -144,15 +164,19 @@ class EarlyStopping : public Callback {
       state.stop = true;
     }
   }
+  /// Restores the best weights, if restore_best and an epoch improved.
   void on_train_end(TrainingState& state) override {
     if (m_options.restore_best && m_best_epoch > 0) state.restore_weights();
   }
+  /// The 1-based epoch with the best monitored value; 0 before any.
   int best_epoch() const { return m_best_epoch; }
+  /// The best monitored value so far (+inf before any epoch).
   double best() const { return m_best; }
 
   std::vector<double> save_state() const override {
     return {m_best, double(m_best_epoch), double(m_wait)};
   }
+  /// Restores {best, best epoch, epochs waited}; throws std::invalid_argument otherwise.
   void load_state(const std::vector<double>& state) override {
     if (state.size() != 3 || std::isnan(state[0]) || !whole(state[1]) || !whole(state[2])) {
       throw std::invalid_argument("descent::nn::EarlyStopping: a saved state is 3 numbers "
@@ -176,11 +200,14 @@ class EarlyStopping : public Callback {
 /// descent::schedule's, e.g. WarmupCosine) or, with per_epoch, of the 0-based epoch.
 class LearningRateSchedule : public Callback {
  public:
+  /// Calls `schedule` with the step count (or, with per_epoch, the 0-based epoch).
   explicit LearningRateSchedule(std::function<double(std::int64_t)> schedule, bool per_epoch = false)
       : m_schedule(std::move(schedule)), m_per_epoch(per_epoch) {}
+  /// With per_epoch, sets the learning rate for the epoch.
   void on_epoch_begin(TrainingState& state) override {
     if (m_per_epoch) state.learning_rate = m_schedule(state.epoch - 1);
   }
+  /// Without per_epoch, sets the learning rate for the step.
   void on_batch_begin(TrainingState& state) override {
     if (!m_per_epoch) state.learning_rate = m_schedule(state.step);
   }
@@ -193,11 +220,14 @@ class LearningRateSchedule : public Callback {
 /// Cuts the learning rate when the monitored loss (val_loss if any, else loss) plateaus.
 class ReduceLearningRateOnPlateau : public Callback {
  public:
+  /// Cuts the rate as schedule::ReduceOnPlateau with these options does.
   explicit ReduceLearningRateOnPlateau(schedule::ReduceOnPlateau::Options options = {})
       : m_options(options) {}
+  /// Starts a plateau tracker from the current learning rate.
   void on_train_begin(TrainingState& state) override {
     m_plateau.emplace(state.learning_rate, m_options);
   }
+  /// Feeds the epoch's monitored loss to the tracker and applies the rate it returns.
   void on_epoch_end(TrainingState& state) override {
     const double value =
         std::isnan(state.last->val_loss) ? state.last->loss : state.last->val_loss;
@@ -209,6 +239,8 @@ class ReduceLearningRateOnPlateau : public Callback {
     const auto p = m_plateau->position();
     return {p.learning_rate, p.best, double(p.bad), double(p.cooldown_left)};
   }
+  /// Restores {learning rate, best, bad epochs, cooldown left}; throws std::invalid_argument if
+  /// the counts are not whole numbers >= 0.
   void load_state(const std::vector<double>& state) override {
     const auto count = [](double x) { return x >= 0 && x <= 1e9 && x == std::floor(x); };
     if (state.size() != 4 || !count(state[2]) || !count(state[3])) {
@@ -247,29 +279,34 @@ struct FitPosition {
 template <class Scalar>
 class Trainer {
  public:
+  /// The matrices fit() and predict() take: features x samples, outputs x samples.
   using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
 
+  /// How fit() reports progress: automatic (a bar on a terminal, else lines), a bar, a line
+  /// per epoch, or nothing.
   enum class Progress { automatic, bar, lines, none };
   /// What fit() does when a batch's loss or gradient is NaN or infinite: stop throws a
   /// std::runtime_error naming the epoch, batch and step; skip drops that batch's step, leaving the
   /// weights and the optimizer state exactly as they were, and counts it in EpochLog::skipped.
   enum class NonFinite { stop, skip };
 
+  /// How to train; fit() uses them all, the constructor checks them.
   struct Options {
-    std::string optimizer = "adam";
-    double learning_rate = 1e-3;
+    std::string optimizer = "adam";  ///< a make_optimizer() name
+    double learning_rate = 1e-3;  ///< the starting rate (callbacks may change it), >= 0
     std::string optimizer_options = {};  ///< "beta2=0.99,...": every option but learning_rate
-    Loss loss = Loss::cross_entropy;
-    Eigen::Index batch_size = 64;
-    int epochs = 10;
-    std::uint64_t seed = 0;
+    Loss loss = Loss::cross_entropy;  ///< what fit() minimizes
+    Eigen::Index batch_size = 64;  ///< samples per step (capped at the training set size), >= 1
+    int epochs = 10;  ///< epochs in total, >= 0
+    std::uint64_t seed = 0;  ///< seeds the shuffles and the validation split
     double validation_split = 0;  ///< used when fit() gets no validation set
     Progress progress = Progress::automatic;  ///< a bar on a terminal, else a line per epoch
     int threads = 1;  ///< threads for the layers' matrix products (results are reproducible
                       ///< for a given thread count: the split changes float summation order)
-    NonFinite on_non_finite = NonFinite::stop;
+    NonFinite on_non_finite = NonFinite::stop;  ///< NaN or infinite batches: stop or skip
   };
 
+  /// Checks the options and the optimizer name; throws std::invalid_argument if one is bad.
   explicit Trainer(Options options) : m_options(std::move(options)) {
     const Options& o = m_options;
     if (o.batch_size < 1) fail("batch_size must be >= 1, got " + std::to_string(o.batch_size));
@@ -284,8 +321,10 @@ class Trainer {
     make_optimizer();  // checks the name and options now, not after loading data
   }
 
+  /// The options given to the constructor.
   const Options& options() const { return m_options; }
 
+  /// Adds a callback; they run in the order added. Returns *this.
   Trainer& add_callback(std::shared_ptr<Callback> callback) {
     m_callbacks.push_back(std::move(callback));
     return *this;
@@ -295,6 +334,7 @@ class Trainer {
   /// stands (descent::io::save_every_epoch writes it to a checkpoint). An exception from it ends
   /// fit().
   using EpochHook = std::function<void(const Sequential<Scalar>&, const FitPosition<Scalar>&)>;
+  /// Sets the hook called at the end of every epoch (replacing any earlier one); returns *this.
   Trainer& set_epoch_hook(EpochHook hook) {
     m_epoch_hook = std::move(hook);
     return *this;

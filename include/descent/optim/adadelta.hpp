@@ -22,20 +22,25 @@ namespace descent {
 template <class Scalar>
 class Adadelta {
  public:
+  /// Name for make_optimizer() and StateDict::optimizer.
   static constexpr std::string_view name = "adadelta";
+  /// Class name used in error messages.
   static constexpr std::string_view class_name = "Adadelta";
 
+  /// Hyperparameters; the defaults are those of torch.optim.Adadelta.
   struct Options {
-    Scalar learning_rate = Scalar(1);
-    Scalar rho = Scalar(0.9);
-    Scalar epsilon = Scalar(1e-6);
-    Scalar weight_decay = Scalar(0);
+    Scalar learning_rate = Scalar(1);  ///< scales delta_t (PyTorch's lr), >= 0
+    Scalar rho = Scalar(0.9);          ///< decay rate of both running averages, in [0, 1)
+    Scalar epsilon = Scalar(1e-6);     ///< added inside both square roots (PyTorch's eps), > 0
+    Scalar weight_decay = Scalar(0);   ///< L2 penalty added to the gradient, >= 0
   };
 
+  /// Per tensor: the two running averages and the step count.
   struct State {
     Buffer<Scalar> square_avg;  ///< v: running average of g^2
     Buffer<Scalar> acc_delta;   ///< u: running average of delta^2
-    std::int64_t step = 0;
+    std::int64_t step = 0;      ///< number of steps taken
+    /// The State fields with their names, for state_dict() keys.
     static constexpr auto fields() {
       return std::tuple{detail::field("step", &State::step),
                         detail::field("square_avg", &State::square_avg),
@@ -43,6 +48,7 @@ class Adadelta {
     }
   };
 
+  /// The Options fields with their names, for "key=value" parsing and printing.
   static constexpr auto option_fields() {
     return std::tuple{detail::field("learning_rate", &Options::learning_rate),
                       detail::field("rho", &Options::rho),
@@ -50,6 +56,7 @@ class Adadelta {
                       detail::field("weight_decay", &Options::weight_decay)};
   }
 
+  /// Checks the options; throws std::invalid_argument if one is out of range.
   explicit Adadelta(const Options& options = {}) : m_options(options) {
     detail::require_nonnegative(class_name, "learning_rate", options.learning_rate);
     detail::require_rate(class_name, "rho", options.rho);
@@ -57,13 +64,17 @@ class Adadelta {
     detail::require_nonnegative(class_name, "weight_decay", options.weight_decay);
   }
 
+  /// The options this optimizer was made with.
   const Options& options() const { return m_options; }
 
+  /// A fresh State for `param`: both averages zero, step 0.
   template <class Param>
   State init(const Eigen::DenseBase<Param>& param) const {
     return {Buffer<Scalar>::Zero(param.size()), Buffer<Scalar>::Zero(param.size()), 0};
   }
 
+  /// One update of `param` in place from `grad`, advancing `state`; throws std::invalid_argument
+  /// if the shapes or the state's sizes do not match.
   template <class Param, class Grad>
   void step(Param&& param, const Eigen::DenseBase<Grad>& grad, State& state) const {
     const Options& o = m_options;

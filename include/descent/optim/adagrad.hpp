@@ -22,25 +22,31 @@ namespace descent {
 template <class Scalar>
 class AdaGrad {
  public:
+  /// Name for make_optimizer() and StateDict::optimizer.
   static constexpr std::string_view name = "adagrad";
+  /// Class name used in error messages.
   static constexpr std::string_view class_name = "AdaGrad";
 
+  /// Hyperparameters; the defaults are those of torch.optim.Adagrad.
   struct Options {
-    Scalar learning_rate = Scalar(1e-2);
-    Scalar lr_decay = Scalar(0);
-    Scalar initial_accumulator = Scalar(0);
-    Scalar epsilon = Scalar(1e-10);
-    Scalar weight_decay = Scalar(0);
+    Scalar learning_rate = Scalar(1e-2);     ///< step size (PyTorch's lr), >= 0
+    Scalar lr_decay = Scalar(0);             ///< decay of the step size (lr_t above), >= 0
+    Scalar initial_accumulator = Scalar(0);  ///< initial sum (initial_accumulator_value), >= 0
+    Scalar epsilon = Scalar(1e-10);          ///< added to sqrt(sum) (PyTorch's eps), > 0
+    Scalar weight_decay = Scalar(0);         ///< L2 penalty added to the gradient, >= 0
   };
 
+  /// Per tensor: the sum of squared gradients and the step count.
   struct State {
-    Buffer<Scalar> sum;  ///< running sum of squared gradients
-    std::int64_t step = 0;
+    Buffer<Scalar> sum;     ///< running sum of squared gradients
+    std::int64_t step = 0;  ///< number of steps taken
+    /// The State fields with their names, for state_dict() keys.
     static constexpr auto fields() {
       return std::tuple{detail::field("step", &State::step), detail::field("sum", &State::sum)};
     }
   };
 
+  /// The Options fields with their names, for "key=value" parsing and printing.
   static constexpr auto option_fields() {
     return std::tuple{detail::field("learning_rate", &Options::learning_rate),
                       detail::field("lr_decay", &Options::lr_decay),
@@ -49,6 +55,7 @@ class AdaGrad {
                       detail::field("weight_decay", &Options::weight_decay)};
   }
 
+  /// Checks the options; throws std::invalid_argument if one is out of range.
   explicit AdaGrad(const Options& options = {}) : m_options(options) {
     detail::require_nonnegative(class_name, "learning_rate", options.learning_rate);
     detail::require_nonnegative(class_name, "lr_decay", options.lr_decay);
@@ -57,13 +64,17 @@ class AdaGrad {
     detail::require_nonnegative(class_name, "weight_decay", options.weight_decay);
   }
 
+  /// The options this optimizer was made with.
   const Options& options() const { return m_options; }
 
+  /// A fresh State for `param`: the sum filled with initial_accumulator, step 0.
   template <class Param>
   State init(const Eigen::DenseBase<Param>& param) const {
     return {Buffer<Scalar>::Constant(param.size(), m_options.initial_accumulator), 0};
   }
 
+  /// One update of `param` in place from `grad`, advancing `state`; throws std::invalid_argument
+  /// if the shapes or the state's sizes do not match.
   template <class Param, class Grad>
   void step(Param&& param, const Eigen::DenseBase<Grad>& grad, State& state) const {
     detail::check_step<Scalar, Param>(class_name, param, grad);

@@ -124,13 +124,18 @@ class Adam : public detail::AdamFamily<Scalar, Adam<Scalar>> {
   using Base = detail::AdamFamily<Scalar, Adam<Scalar>>;
 
  public:
+  /// Name for make_optimizer() and StateDict::optimizer.
   static constexpr std::string_view name = "adam";
+  /// Class name used in error messages.
   static constexpr std::string_view class_name = "Adam";
+  /// Default of Options::weight_decay: 0, as in torch.optim.Adam.
   static constexpr Scalar default_weight_decay = Scalar(0);
+  /// Default of Options::decoupled_weight_decay: false (L2 decay through the gradient).
   static constexpr bool default_decoupled = false;
   using typename Base::Options;
   using typename Base::State;
 
+  /// Checks the options; throws std::invalid_argument if one is out of range.
   explicit Adam(const Options& options = {}) : Base(options) {}
 };
 
@@ -146,13 +151,18 @@ class AdamW : public detail::AdamFamily<Scalar, AdamW<Scalar>> {
   using Base = detail::AdamFamily<Scalar, AdamW<Scalar>>;
 
  public:
+  /// Name for make_optimizer() and StateDict::optimizer.
   static constexpr std::string_view name = "adamw";
+  /// Class name used in error messages.
   static constexpr std::string_view class_name = "AdamW";
+  /// Default of Options::weight_decay: 1e-2, as in torch.optim.AdamW.
   static constexpr Scalar default_weight_decay = Scalar(1e-2);
+  /// Default of Options::decoupled_weight_decay: true.
   static constexpr bool default_decoupled = true;
   using typename Base::Options;
   using typename Base::State;
 
+  /// Checks the options; throws std::invalid_argument if one is out of range.
   explicit AdamW(const Options& options = {}) : Base(options) {}
 };
 

@@ -27,24 +27,29 @@ namespace descent {
 template <class Scalar>
 class Nadam {
  public:
+  /// Name for make_optimizer() and StateDict::optimizer.
   static constexpr std::string_view name = "nadam";
+  /// Class name used in error messages.
   static constexpr std::string_view class_name = "Nadam";
 
+  /// Hyperparameters; the defaults are those of torch.optim.NAdam.
   struct Options {
-    Scalar learning_rate = Scalar(2e-3);
-    Scalar beta1 = Scalar(0.9);
-    Scalar beta2 = Scalar(0.999);
-    Scalar epsilon = Scalar(1e-8);
-    Scalar weight_decay = Scalar(0);
-    Scalar momentum_decay = Scalar(4e-3);
-    bool decoupled_weight_decay = false;
+    Scalar learning_rate = Scalar(2e-3);   ///< step size (PyTorch's lr), >= 0
+    Scalar beta1 = Scalar(0.9);            ///< decay rate of the first moment, in [0, 1)
+    Scalar beta2 = Scalar(0.999);          ///< decay rate of the second moment, in [0, 1)
+    Scalar epsilon = Scalar(1e-8);         ///< added to the root (PyTorch's eps), > 0
+    Scalar weight_decay = Scalar(0);       ///< L2 penalty, or decoupled decay rate, >= 0
+    Scalar momentum_decay = Scalar(4e-3);  ///< how fast mu_t rises towards beta1, >= 0
+    bool decoupled_weight_decay = false;   ///< decay the weights directly (AdamW style)
   };
 
+  /// Per tensor: the two moments, the product of the mu_t and the step count.
   struct State {
     Buffer<Scalar> exp_avg;     ///< m: first moment
     Buffer<Scalar> exp_avg_sq;  ///< v: second moment
     double mu_product = 1;      ///< P_t, kept in double whatever Scalar is
-    std::int64_t step = 0;
+    std::int64_t step = 0;      ///< number of steps taken
+    /// The State fields with their names, for state_dict() keys.
     static constexpr auto fields() {
       return std::tuple{detail::field("step", &State::step),
                         detail::field("mu_product", &State::mu_product),
@@ -53,6 +58,7 @@ class Nadam {
     }
   };
 
+  /// The Options fields with their names, for "key=value" parsing and printing.
   static constexpr auto option_fields() {
     return std::tuple{detail::field("learning_rate", &Options::learning_rate),
                       detail::field("beta1", &Options::beta1),
@@ -63,6 +69,7 @@ class Nadam {
                       detail::field("decoupled_weight_decay", &Options::decoupled_weight_decay)};
   }
 
+  /// Checks the options; throws std::invalid_argument if one is out of range.
   explicit Nadam(const Options& options = {}) : m_options(options) {
     detail::require_nonnegative(class_name, "learning_rate", options.learning_rate);
     detail::require_rate(class_name, "beta1", options.beta1);
@@ -72,13 +79,17 @@ class Nadam {
     detail::require_nonnegative(class_name, "momentum_decay", options.momentum_decay);
   }
 
+  /// The options this optimizer was made with.
   const Options& options() const { return m_options; }
 
+  /// A fresh State for `param`: zero moments, mu_product 1, step 0.
   template <class Param>
   State init(const Eigen::DenseBase<Param>& param) const {
     return {Buffer<Scalar>::Zero(param.size()), Buffer<Scalar>::Zero(param.size()), 1.0, 0};
   }
 
+  /// One update of `param` in place from `grad`, advancing `state`; throws std::invalid_argument
+  /// if the shapes or the state's sizes do not match.
   template <class Param, class Grad>
   void step(Param&& param, const Eigen::DenseBase<Grad>& grad, State& state) const {
     const Options& o = m_options;

@@ -16,35 +16,45 @@ namespace descent {
 template <class Scalar>
 class Nesterov {
  public:
+  /// Name for make_optimizer() and StateDict::optimizer.
   static constexpr std::string_view name = "nesterov";
+  /// Class name used in error messages.
   static constexpr std::string_view class_name = "Nesterov";
 
+  /// Hyperparameters; the defaults are those of torch.optim.SGD with nesterov=True.
   struct Options {
-    Scalar learning_rate = Scalar(1e-3);
-    Scalar momentum = Scalar(0.9);
-    Scalar weight_decay = Scalar(0);
+    Scalar learning_rate = Scalar(1e-3);  ///< step size (PyTorch's lr), >= 0
+    Scalar momentum = Scalar(0.9);        ///< weight of b_{t-1} in b_t and of b_t in the step, > 0
+    Scalar weight_decay = Scalar(0);      ///< L2 penalty added to the gradient, >= 0
   };
+  /// Per tensor: the momentum buffer and the step count.
   struct State : detail::MomentumState<Scalar> {};
 
+  /// The Options fields with their names, for "key=value" parsing and printing.
   static constexpr auto option_fields() {
     return std::tuple{detail::field("learning_rate", &Options::learning_rate),
                       detail::field("momentum", &Options::momentum),
                       detail::field("weight_decay", &Options::weight_decay)};
   }
 
+  /// Checks the options; throws std::invalid_argument if one is out of range.
   explicit Nesterov(const Options& options = {}) : m_options(options) {
     detail::require_nonnegative(class_name, "learning_rate", options.learning_rate);
     detail::require_positive(class_name, "momentum", options.momentum);
     detail::require_nonnegative(class_name, "weight_decay", options.weight_decay);
   }
 
+  /// The options this optimizer was made with.
   const Options& options() const { return m_options; }
 
+  /// A fresh State for `param`: a zero momentum buffer, step 0.
   template <class Param>
   State init(const Eigen::DenseBase<Param>& param) const {
     return {{Buffer<Scalar>::Zero(param.size()), 0}};
   }
 
+  /// One update of `param` in place from `grad`, advancing `state`; throws std::invalid_argument
+  /// if the shapes or the state's sizes do not match.
   template <class Param, class Grad>
   void step(Param&& param, const Eigen::DenseBase<Grad>& grad, State& state) const {
     const Options& o = m_options;

@@ -27,16 +27,17 @@
 #include <variant>
 #include <vector>
 
+/// Optimizers for Eigen tensors with PyTorch's update rules, and the modules around them.
 namespace descent {
 
 /// One tensor the runtime optimizer updates: flat views of its values and of its gradient.
 /// The memory stays the caller's; it must outlive the optimizer's use of it.
 template <class Scalar>
 struct Parameter {
-  Scalar* value = nullptr;
-  Scalar* grad = nullptr;
-  Eigen::Index size = 0;
-  std::string name;  ///< used in state_dict keys and error messages; defaults to its index
+  Scalar* value = nullptr;  ///< first of `size` values, updated in place by step()
+  Scalar* grad = nullptr;   ///< first of `size` gradient values, read by step()
+  Eigen::Index size = 0;    ///< number of values in the tensor
+  std::string name;         ///< used in state_dict keys and error messages; defaults to its index
 };
 
 /// Makes a Parameter from a value and a gradient tensor, both contiguous and of the same shape.
@@ -129,10 +130,11 @@ class Optimizer {
  public:
   /// Per-group overrides of the optimizer's options, as in PyTorch's param_groups.
   struct GroupOptions {
-    std::optional<Scalar> learning_rate{};
-    std::optional<Scalar> weight_decay{};
+    std::optional<Scalar> learning_rate{};  ///< replaces the optimizer's learning_rate if set
+    std::optional<Scalar> weight_decay{};   ///< replaces the optimizer's weight_decay if set
   };
 
+  /// Wraps one optimizer as the prototype that every parameter group starts from.
   explicit Optimizer(AnyOptimizer<Scalar> prototype) : m_prototype(std::move(prototype)) {}
 
   /// "adam", "sgd", ...
@@ -230,16 +232,20 @@ class Optimizer {
     return norm;
   }
 
+  /// Number of parameter groups added so far.
   std::size_t group_count() const { return m_groups.size(); }
+  /// Number of tensors in all groups.
   std::size_t parameter_count() const {
     std::size_t n = 0;
     for (const auto& g : m_groups) n += g.params.size();
     return n;
   }
+  /// The tensors of group `group`; throws std::out_of_range if there is no such group.
   const std::vector<Parameter<Scalar>>& params(std::size_t group) const {
     return checked(group).params;
   }
 
+  /// The learning rate of group `group` (before any group exists, of the prototype).
   Scalar learning_rate(std::size_t group = 0) const {
     return std::visit([](const auto& opt) { return opt.options().learning_rate; },
                       group_or_prototype(group));
@@ -249,13 +255,16 @@ class Optimizer {
     apply_overrides(m_prototype, lr, std::nullopt);
     for (auto& g : m_groups) apply_overrides(g.optimizer, lr, std::nullopt);
   }
+  /// Sets the learning rate of group `group` only.
   void set_learning_rate(std::size_t group, Scalar lr) {
     apply_overrides(checked(group).optimizer, lr, std::nullopt);
   }
+  /// The weight decay of group `group` (before any group exists, of the prototype).
   Scalar weight_decay(std::size_t group = 0) const {
     return std::visit([](const auto& opt) { return opt.options().weight_decay; },
                       group_or_prototype(group));
   }
+  /// Sets the weight decay of group `group` only.
   void set_weight_decay(std::size_t group, Scalar wd) {
     apply_overrides(checked(group).optimizer, std::nullopt, wd);
   }

@@ -28,24 +28,28 @@ namespace descent {
 template <class Scalar>
 class RMSProp {
  public:
+  /// Name for make_optimizer() and StateDict::optimizer.
   static constexpr std::string_view name = "rmsprop";
+  /// Class name used in error messages.
   static constexpr std::string_view class_name = "RMSProp";
 
+  /// Hyperparameters; the defaults are those of torch.optim.RMSprop.
   struct Options {
-    Scalar learning_rate = Scalar(1e-2);
-    Scalar rho = Scalar(0.99);
-    Scalar epsilon = Scalar(1e-8);
-    Scalar momentum = Scalar(0);
-    bool centered = false;
-    Scalar weight_decay = Scalar(0);
+    Scalar learning_rate = Scalar(1e-2);  ///< step size (PyTorch's lr), >= 0
+    Scalar rho = Scalar(0.99);            ///< decay rate of v and a (PyTorch's alpha), in [0, 1)
+    Scalar epsilon = Scalar(1e-8);        ///< added to the root (PyTorch's eps), > 0
+    Scalar momentum = Scalar(0);          ///< weight of b_{t-1} in b_t; 0 means no buffer, >= 0
+    bool centered = false;                ///< divide by sqrt(v_t - a_t^2), not sqrt(v_t)
+    Scalar weight_decay = Scalar(0);      ///< L2 penalty added to the gradient, >= 0
   };
 
   /// grad_avg is sized only when centered, momentum_buffer only when momentum > 0.
   struct State {
-    Buffer<Scalar> square_avg;
-    Buffer<Scalar> grad_avg;
-    Buffer<Scalar> momentum_buffer;
-    std::int64_t step = 0;
+    Buffer<Scalar> square_avg;       ///< v: running average of g^2
+    Buffer<Scalar> grad_avg;         ///< a: running average of g (centered only)
+    Buffer<Scalar> momentum_buffer;  ///< b: momentum buffer (momentum > 0 only)
+    std::int64_t step = 0;           ///< number of steps taken
+    /// The State fields with their names, for state_dict() keys.
     static constexpr auto fields() {
       return std::tuple{detail::field("step", &State::step),
                         detail::field("square_avg", &State::square_avg),
@@ -54,6 +58,7 @@ class RMSProp {
     }
   };
 
+  /// The Options fields with their names, for "key=value" parsing and printing.
   static constexpr auto option_fields() {
     return std::tuple{detail::field("learning_rate", &Options::learning_rate),
                       detail::field("rho", &Options::rho),
@@ -63,6 +68,7 @@ class RMSProp {
                       detail::field("weight_decay", &Options::weight_decay)};
   }
 
+  /// Checks the options; throws std::invalid_argument if one is out of range.
   explicit RMSProp(const Options& options = {}) : m_options(options) {
     detail::require_nonnegative(class_name, "learning_rate", options.learning_rate);
     detail::require_rate(class_name, "rho", options.rho);
@@ -71,8 +77,10 @@ class RMSProp {
     detail::require_nonnegative(class_name, "weight_decay", options.weight_decay);
   }
 
+  /// The options this optimizer was made with.
   const Options& options() const { return m_options; }
 
+  /// A fresh State for `param`: zero buffers, sized as the options need, step 0.
   template <class Param>
   State init(const Eigen::DenseBase<Param>& param) const {
     const Eigen::Index n = param.size();
@@ -83,6 +91,8 @@ class RMSProp {
     return state;
   }
 
+  /// One update of `param` in place from `grad`, advancing `state`; throws std::invalid_argument
+  /// if the shapes or the state's sizes do not match.
   template <class Param, class Grad>
   void step(Param&& param, const Eigen::DenseBase<Grad>& grad, State& state) const {
     const Options& o = m_options;

@@ -17,14 +17,17 @@
 #include <stdexcept>
 #include <string>
 
+/// Learning-rate schedules: functions of the 0-based step, and ReduceOnPlateau.
 namespace descent::schedule {
 
 /// lr(t) = learning_rate.
 class Constant {
  public:
+  /// A fixed learning rate; throws std::invalid_argument if it is negative or not finite.
   explicit Constant(double learning_rate) : m_lr(learning_rate) {
     detail::require_nonnegative("schedule::Constant", "learning_rate", learning_rate);
   }
+  /// The learning rate, whatever the step.
   double operator()(std::int64_t) const { return m_lr; }
 
  private:
@@ -34,12 +37,15 @@ class Constant {
 /// lr(t) = learning_rate * gamma^floor(t / step_size)   (PyTorch's StepLR).
 class StepDecay {
  public:
+  /// Multiplies the rate by `gamma` every `step_size` steps; throws std::invalid_argument if
+  /// learning_rate or gamma is negative or step_size < 1.
   StepDecay(double learning_rate, std::int64_t step_size, double gamma = 0.1)
       : m_lr(learning_rate), m_step_size(step_size), m_gamma(gamma) {
     detail::require_nonnegative("schedule::StepDecay", "learning_rate", learning_rate);
     if (step_size < 1) detail::reject("schedule::StepDecay", "step_size", step_size, ">= 1");
     detail::require_nonnegative("schedule::StepDecay", "gamma", gamma);
   }
+  /// The learning rate at step `t` (0-based).
   double operator()(std::int64_t t) const {
     return m_lr * std::pow(m_gamma, double(t / m_step_size));
   }
@@ -53,10 +59,13 @@ class StepDecay {
 /// lr(t) = learning_rate * gamma^t   (PyTorch's ExponentialLR).
 class Exponential {
  public:
+  /// Multiplies the rate by `gamma` every step; throws std::invalid_argument if an argument is
+  /// negative or not finite.
   Exponential(double learning_rate, double gamma) : m_lr(learning_rate), m_gamma(gamma) {
     detail::require_nonnegative("schedule::Exponential", "learning_rate", learning_rate);
     detail::require_nonnegative("schedule::Exponential", "gamma", gamma);
   }
+  /// The learning rate at step `t` (0-based).
   double operator()(std::int64_t t) const { return m_lr * std::pow(m_gamma, double(t)); }
 
  private:
@@ -71,6 +80,8 @@ class Exponential {
 /// Loshchilov & Hutter, "SGDR", ICLR 2017; warmup: Goyal et al., 2017.
 class WarmupCosine {
  public:
+  /// Warms up over `warmup_steps` and decays until `total_steps`; throws std::invalid_argument
+  /// unless 0 <= min_lr <= learning_rate and 0 <= warmup_steps < total_steps.
   WarmupCosine(double learning_rate, std::int64_t warmup_steps, std::int64_t total_steps,
                double min_lr = 0)
       : m_lr(learning_rate), m_min_lr(min_lr), m_warmup(warmup_steps), m_total(total_steps) {
@@ -83,6 +94,7 @@ class WarmupCosine {
       detail::reject(who, "total_steps", total_steps, "> warmup_steps");
     }
   }
+  /// The learning rate at step `t` (0-based).
   double operator()(std::int64_t t) const {
     if (t < m_warmup) return m_lr * double(t) / double(m_warmup);
     if (t >= m_total) return m_min_lr;
@@ -101,17 +113,21 @@ class WarmupCosine {
 /// (mode max). After a cut it waits `cooldown` evaluations; it never goes below min_lr.
 class ReduceOnPlateau {
  public:
+  /// Whether the metric improves by going down (min, e.g. a loss) or up (max, e.g. an accuracy).
   enum class Mode { min, max };
+  /// The settings; the defaults are those of torch.optim.lr_scheduler.ReduceLROnPlateau.
   struct Options {
-    Mode mode = Mode::min;
-    double factor = 0.1;
-    int patience = 10;
-    double threshold = 1e-4;
-    int cooldown = 0;
-    double min_lr = 0;
+    Mode mode = Mode::min;    ///< min: lower is better; max: higher is better
+    double factor = 0.1;      ///< the rate is multiplied by this at a cut, in [0, 1)
+    int patience = 10;        ///< evaluations without improvement tolerated before a cut
+    double threshold = 1e-4;  ///< relative change that counts as an improvement, >= 0
+    int cooldown = 0;         ///< evaluations to wait after a cut before counting again
+    double min_lr = 0;        ///< the rate is never cut below this
   };
 
+  /// Starts at `learning_rate` with the default Options.
   explicit ReduceOnPlateau(double learning_rate) : ReduceOnPlateau(learning_rate, Options{}) {}
+  /// Starts at `learning_rate`; throws std::invalid_argument if an option is out of range.
   ReduceOnPlateau(double learning_rate, const Options& options)
       : m_lr(learning_rate), m_options(options) {
     const char* who = "schedule::ReduceOnPlateau";
@@ -146,18 +162,22 @@ class ReduceOnPlateau {
     return m_lr;
   }
 
+  /// The current learning rate, as update() last returned it.
   double learning_rate() const { return m_lr; }
+  /// The best metric so far; before any update, +inf (mode min) or -inf (mode max).
   double best() const { return m_best; }
 
   /// Everything it remembers between evaluations, for checkpoints: restore(position()) on a
   /// ReduceOnPlateau with the same options continues exactly where this one is.
   struct Position {
-    double learning_rate = 0;
-    double best = 0;
-    int bad = 0;            ///< evaluations without improvement so far
-    int cooldown_left = 0;  ///< evaluations left to wait after the last cut
+    double learning_rate = 0;  ///< the current learning rate
+    double best = 0;           ///< the best metric so far
+    int bad = 0;               ///< evaluations without improvement so far
+    int cooldown_left = 0;     ///< evaluations left to wait after the last cut
   };
+  /// Its state now, to save in a checkpoint.
   Position position() const { return {m_lr, m_best, m_bad, m_cooldown_left}; }
+  /// Continues from a saved position(); throws std::invalid_argument if it is invalid.
   void restore(const Position& p) {
     const char* who = "schedule::ReduceOnPlateau::restore";
     detail::require_nonnegative(who, "learning_rate", p.learning_rate);

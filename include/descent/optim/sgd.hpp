@@ -19,37 +19,47 @@ namespace descent {
 template <class Scalar>
 class SGD {
  public:
+  /// Name for make_optimizer() and StateDict::optimizer.
   static constexpr std::string_view name = "sgd";
+  /// Class name used in error messages.
   static constexpr std::string_view class_name = "SGD";
 
+  /// Hyperparameters; the defaults are PyTorch's.
   struct Options {
-    Scalar learning_rate = Scalar(1e-3);
-    Scalar weight_decay = Scalar(0);
+    Scalar learning_rate = Scalar(1e-3);  ///< step size (PyTorch's lr), >= 0
+    Scalar weight_decay = Scalar(0);      ///< L2 penalty added to the gradient, >= 0
   };
 
   /// SGD keeps no moments; the step count is there so every State looks alike.
   struct State {
-    std::int64_t step = 0;
+    std::int64_t step = 0;  ///< number of steps taken
+    /// The State fields with their names, for state_dict() keys.
     static constexpr auto fields() { return std::tuple{detail::field("step", &State::step)}; }
   };
 
+  /// The Options fields with their names, for "key=value" parsing and printing.
   static constexpr auto option_fields() {
     return std::tuple{detail::field("learning_rate", &Options::learning_rate),
                       detail::field("weight_decay", &Options::weight_decay)};
   }
 
+  /// Checks the options; throws std::invalid_argument if one is negative or not finite.
   explicit SGD(const Options& options = {}) : m_options(options) {
     detail::require_nonnegative(class_name, "learning_rate", options.learning_rate);
     detail::require_nonnegative(class_name, "weight_decay", options.weight_decay);
   }
 
+  /// The options this optimizer was made with.
   const Options& options() const { return m_options; }
 
+  /// A fresh State for any tensor (SGD keeps no per-element state).
   template <class Param>
   State init(const Eigen::DenseBase<Param>&) const {
     return {};
   }
 
+  /// One update of `param` in place from `grad`; throws std::invalid_argument if their
+  /// shapes differ.
   template <class Param, class Grad>
   void step(Param&& param, const Eigen::DenseBase<Grad>& grad, State& state) const {
     detail::check_step<Scalar, Param>(class_name, param, grad);

@@ -31,11 +31,14 @@ inline std::string number_text(double v) {
 
 /// A real number in [low, high]; log-uniform when `log`, on the grid low + k*step when step > 0.
 struct FloatDistribution {
-  double low = 0, high = 1;
-  bool log = false;
-  double step = 0;  ///< 0: continuous
+  /// Smallest value, inclusive.
+  double low = 0, high = 1;  ///< largest value, inclusive
+  bool log = false;          ///< sample log-uniformly (needs low > 0, no step)
+  double step = 0;           ///< 0: continuous
 
+  /// Equal when every field is equal.
   bool operator==(const FloatDistribution&) const = default;
+  /// Whether internal value `v` lies in the space (on the grid, within 1e-8 steps, if step > 0).
   bool contains(double v) const {
     if (!(v >= low && v <= high)) return false;
     if (step > 0) {
@@ -44,6 +47,7 @@ struct FloatDistribution {
     }
     return true;
   }
+  /// "float in [low, high]", with ", log" and ", step s" as they apply.
   std::string describe() const {
     return "float in [" + detail::number_text(low) + ", " + detail::number_text(high) + "]" +
            (log ? ", log" : "") + (step > 0 ? ", step " + detail::number_text(step) : "");
@@ -52,14 +56,20 @@ struct FloatDistribution {
 
 /// A whole number in [low, high] on the grid low + k*step; log-uniform when `log` (step 1 only).
 struct IntDistribution {
-  std::int64_t low = 0, high = 1, step = 1;
-  bool log = false;
+  /// Smallest value, inclusive.
+  std::int64_t low = 0, high = 1, step = 1;  ///< spacing of the grid from low, >= 1
+  /// @var high
+  /// Largest value, inclusive.
+  bool log = false;  ///< sample log-uniformly (step 1 only)
 
+  /// Equal when every field is equal.
   bool operator==(const IntDistribution&) const = default;
+  /// Whether internal value `v` is a whole number in [low, high] on the step grid.
   bool contains(double v) const {
     return v >= double(low) && v <= double(high) && v == std::round(v) &&
            (std::int64_t(v) - low) % step == 0;
   }
+  /// "int in [low, high]", with ", log" and ", step s" as they apply.
   std::string describe() const {
     return "int in [" + std::to_string(low) + ", " + std::to_string(high) + "]" +
            (log ? ", log" : "") + (step != 1 ? ", step " + std::to_string(step) : "");
@@ -68,12 +78,15 @@ struct IntDistribution {
 
 /// One of a list of choices, held as the index of the choice.
 struct CategoricalDistribution {
-  std::vector<std::string> choices;
+  std::vector<std::string> choices;  ///< the values a trial can take, in order
 
+  /// Equal when the choices are equal, in order.
   bool operator==(const CategoricalDistribution&) const = default;
+  /// Whether internal value `v` is the index of a choice.
   bool contains(double v) const {
     return v >= 0 && v < double(choices.size()) && v == std::round(v);
   }
+  /// "categorical {a, b, c}".
   std::string describe() const {
     std::string out = "categorical {";
     for (std::size_t i = 0; i < choices.size(); ++i) out += (i ? ", " : "") + choices[i];
@@ -81,11 +94,14 @@ struct CategoricalDistribution {
   }
 };
 
+/// Any of the three kinds of search space.
 using Distribution = std::variant<FloatDistribution, IntDistribution, CategoricalDistribution>;
 
+/// A readable description of the space, e.g. "int in [1, 10], step 2".
 inline std::string describe(const Distribution& d) {
   return std::visit([](const auto& x) { return x.describe(); }, d);
 }
+/// Whether internal value `internal` lies in the space.
 inline bool contains(const Distribution& d, double internal) {
   return std::visit([&](const auto& x) { return x.contains(internal); }, d);
 }
@@ -109,6 +125,8 @@ inline FloatDistribution make_float(std::string_view name, double low, double hi
   return {low, high, log, step};
 }
 
+/// Checks an int space and returns it with high snapped down onto the step grid; throws
+/// std::invalid_argument if low > high, step < 1, or log without low >= 1 and step 1.
 inline IntDistribution make_int(std::string_view name, std::int64_t low, std::int64_t high,
                                 std::int64_t step, bool log) {
   const std::string range = "[" + std::to_string(low) + ", " + std::to_string(high) + "]";
@@ -116,10 +134,14 @@ inline IntDistribution make_int(std::string_view name, std::int64_t low, std::in
   if (step < 1) detail::bad_param(name, "step must be >= 1, got " + std::to_string(step));
   if (log && low < 1) detail::bad_param(name, "log needs low >= 1, got " + range);
   if (log && step != 1) detail::bad_param(name, "log needs step 1, got step " + std::to_string(step));
-  high = low + (high - low) / step * step;
+  // The span in unsigned arithmetic: high - low overflows int64 for bounds of opposite sign.
+  const std::uint64_t span = std::uint64_t(high) - std::uint64_t(low);
+  high = std::int64_t(std::uint64_t(low) + span / std::uint64_t(step) * std::uint64_t(step));
   return {low, high, step, log};
 }
 
+/// Checks a categorical space; throws std::invalid_argument if there are no choices or one
+/// is given twice.
 inline CategoricalDistribution make_categorical(std::string_view name,
                                                 std::vector<std::string> choices) {
   if (choices.empty()) detail::bad_param(name, "no choices given");
@@ -134,6 +156,7 @@ inline CategoricalDistribution make_categorical(std::string_view name,
 // ---- text form, for the SQL storages: "float LOW HIGH LOG STEP", "int LOW HIGH STEP LOG",
 // "categorical N LEN:TEXT LEN:TEXT ..." (length-prefixed, so a choice may hold any byte) ----------
 
+/// The space as one line of text, as the SQL storages keep it.
 inline std::string to_text(const Distribution& d) {
   if (const auto* f = std::get_if<FloatDistribution>(&d)) {
     return "float " + detail::number_text(f->low) + " " + detail::number_text(f->high) + " " +
@@ -149,6 +172,7 @@ inline std::string to_text(const Distribution& d) {
   return out;
 }
 
+/// Reads back what to_text() wrote; throws std::runtime_error if the text is malformed.
 inline Distribution distribution_from_text(std::string_view text) {
   const std::string original(text);
   auto fail = [&]() -> void {
@@ -161,6 +185,15 @@ inline Distribution distribution_from_text(std::string_view text) {
     text.remove_prefix(space == std::string_view::npos ? text.size() : space);
     return w;
   };
+  // A stored space must pass the checks a new one does (a step of 0 would divide by zero later).
+  auto checked = [&](auto make) -> Distribution {
+    try {
+      return make();
+    } catch (const std::invalid_argument&) {
+      fail();
+    }
+    return {};
+  };
   auto number = [&](auto& v) {
     const auto w = word();
     const auto [end, ec] = std::from_chars(w.data(), w.data() + w.size(), v);
@@ -171,15 +204,15 @@ inline Distribution distribution_from_text(std::string_view text) {
     FloatDistribution f;
     int log = 0;
     number(f.low), number(f.high), number(log), number(f.step);
-    f.log = log != 0;
-    return f;
+    if (log != 0 && log != 1) fail();
+    return checked([&] { return make_float("stored", f.low, f.high, log != 0, f.step); });
   }
   if (kind == "int") {
     IntDistribution i;
     int log = 0;
     number(i.low), number(i.high), number(i.step), number(log);
-    i.log = log != 0;
-    return i;
+    if (log != 0 && log != 1) fail();
+    return checked([&] { return make_int("stored", i.low, i.high, i.step, log != 0); });
   }
   if (kind != "categorical") fail();
   std::size_t n = 0;
@@ -192,7 +225,7 @@ inline Distribution distribution_from_text(std::string_view text) {
     if (colon == std::string_view::npos) fail();
     std::size_t len = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + colon, len);
-    if (ec != std::errc{} || end != text.data() + colon || colon + 1 + len > text.size()) fail();
+    if (ec != std::errc{} || end != text.data() + colon || len > text.size() - colon - 1) fail();
     c.choices.emplace_back(text.substr(colon + 1, len));
     text.remove_prefix(colon + 1 + len);
   }

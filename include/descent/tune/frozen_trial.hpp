@@ -16,10 +16,14 @@
 
 namespace descent::tune {
 
+/// Whether a study looks for the lowest or the highest objective value.
 enum class Direction { minimize, maximize };
+/// Where a trial stands: running, or how it ended.
 enum class TrialState { running, complete, pruned, failed };
 
+/// The direction's name: "minimize" or "maximize".
 inline std::string_view to_string(Direction d) { return d == Direction::minimize ? "minimize" : "maximize"; }
+/// The state's name: "running", "complete", "pruned" or "failed".
 inline std::string_view to_string(TrialState s) {
   switch (s) {
     case TrialState::running: return "running";
@@ -29,12 +33,14 @@ inline std::string_view to_string(TrialState s) {
   }
   return "?";
 }
+/// The TrialState named `s` (as stored); throws std::runtime_error for any other text.
 inline TrialState trial_state_from(std::string_view s) {
   for (auto state : {TrialState::running, TrialState::complete, TrialState::pruned, TrialState::failed}) {
     if (to_string(state) == s) return state;
   }
   throw std::runtime_error("descent::tune: unknown trial state '" + std::string(s) + "'");
 }
+/// The Direction named `s`; throws std::invalid_argument for any other text.
 inline Direction direction_from(std::string_view s) {
   if (s == "minimize") return Direction::minimize;
   if (s == "maximize") return Direction::maximize;
@@ -51,10 +57,12 @@ class TrialPruned : public std::runtime_error {
 /// A parameter's value as the user sees it.
 using ParamValue = std::variant<double, std::int64_t, std::string>;
 
+/// One parameter of a trial: the space it was drawn from and the value drawn.
 struct Param {
-  Distribution distribution;
-  double internal = 0;  ///< float/int value, or the index of the categorical choice
+  Distribution distribution;  ///< the space asked for
+  double internal = 0;        ///< float/int value, or the index of the categorical choice
 
+  /// The value as the objective got it: double, std::int64_t or the chosen std::string.
   ParamValue value() const {
     if (std::holds_alternative<FloatDistribution>(distribution)) return internal;
     if (std::holds_alternative<IntDistribution>(distribution)) return std::int64_t(std::llround(internal));
@@ -69,22 +77,31 @@ struct Param {
   }
 };
 
+/// A trial as a storage keeps it, running or finished.
 struct FrozenTrial {
   std::int64_t id = -1;      ///< unique in the storage
   std::int64_t number = -1;  ///< 0, 1, 2 ... within the study, in order of creation
-  TrialState state = TrialState::running;
+  TrialState state = TrialState::running;  ///< running, then how it ended
   double value = std::numeric_limits<double>::quiet_NaN();  ///< complete: the result; pruned: last report
-  std::map<std::string, Param> params;
+  std::map<std::string, Param> params;  ///< the parameters suggested so far, by name
   std::map<std::int64_t, double> intermediate;  ///< step -> reported value
   std::string message;  ///< why it failed
 
+  /// Whether the trial has ended (complete, pruned or failed).
   bool finished() const { return state != TrialState::running; }
   /// The last step reported, or -1.
   std::int64_t last_step() const { return intermediate.empty() ? -1 : intermediate.rbegin()->first; }
 
+  /// The value of float parameter `name`; throws std::out_of_range if there is none,
+  /// std::bad_variant_access if it is not a float.
   double get_float(const std::string& name) const { return std::get<double>(param(name).value()); }
+  /// The value of int parameter `name`; throws std::out_of_range if there is none,
+  /// std::bad_variant_access if it is not an int.
   std::int64_t get_int(const std::string& name) const { return std::get<std::int64_t>(param(name).value()); }
+  /// The choice of categorical parameter `name`; throws std::out_of_range if there is none,
+  /// std::bad_variant_access if it is not categorical.
   std::string get_categorical(const std::string& name) const { return std::get<std::string>(param(name).value()); }
+  /// Parameter `name`; throws std::out_of_range if the trial has none of that name.
   const Param& param(const std::string& name) const {
     const auto it = params.find(name);
     if (it == params.end()) {

@@ -23,6 +23,8 @@ inline constexpr bool has_postgresql =
     false;
 #endif
 
+/// The storage at `where`: "memory", "sqlite:FILE" or a postgresql:// address (has_postgresql
+/// builds only); throws std::invalid_argument for anything else.
 inline std::shared_ptr<Storage> open_storage(std::string_view where) {
   if (where == "memory") return std::make_shared<InMemoryStorage>();
   if (where.starts_with("sqlite:")) {

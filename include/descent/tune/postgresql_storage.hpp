@@ -32,13 +32,17 @@
 
 namespace descent::tune {
 
+/// A Storage in a PostgreSQL database, shared by workers on several machines.
 class PostgresqlStorage : public Storage {
  public:
+  /// Timing of stale-worker detection.
   struct Options {
     std::chrono::seconds stale_after{60};  ///< heartbeat age that declares a worker dead
   };
 
+  /// Connects to `url`, e.g. `postgresql://user@host:5432/db`, with the default Options.
   explicit PostgresqlStorage(std::string url) : PostgresqlStorage(std::move(url), Options{}) {}
+  /// Connects to `url` and creates the tables if missing; throws std::runtime_error if it cannot.
   PostgresqlStorage(std::string url, Options options)
       : m_url(masked(url)), m_options(options), m_host(detail::host_name()), m_pid(::getpid()),
         m_start(detail::process_start(::getpid())) {
@@ -101,6 +105,7 @@ class PostgresqlStorage : public Storage {
     return t;
   }
 
+  /// Records parameter `name` of trial `trial` and refreshes its heartbeat.
   void set_param(std::int64_t trial, const std::string& name, const Param& param) override {
     std::lock_guard lock(m_mutex);
     query("INSERT INTO params (trial_id, name, distribution, value) VALUES ($1, $2, $3, $4) "
@@ -109,6 +114,7 @@ class PostgresqlStorage : public Storage {
     beat(trial);
   }
 
+  /// Records the value trial `trial` reported at `step` and refreshes its heartbeat.
   void report(std::int64_t trial, std::int64_t step, double value) override {
     std::lock_guard lock(m_mutex);
     query("INSERT INTO intermediate (trial_id, step, value) VALUES ($1, $2, $3) "

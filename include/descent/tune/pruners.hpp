@@ -16,6 +16,7 @@
 
 namespace descent::tune {
 
+/// Decides whether a running trial should stop early; Trial::should_prune() asks it.
 class Pruner {
  public:
   virtual ~Pruner() = default;
@@ -34,12 +35,14 @@ class NopPruner : public Pruner {
 /// n_warmup_steps steps alone and decides only every interval_steps steps.
 class MedianPruner : public Pruner {
  public:
+  /// When to start pruning and how often; the defaults are Optuna's.
   struct Options {
-    int n_startup_trials = 5;
-    std::int64_t n_warmup_steps = 0;
-    std::int64_t interval_steps = 1;
+    int n_startup_trials = 5;         ///< completed trials needed before any pruning
+    std::int64_t n_warmup_steps = 0;  ///< steps below this are never pruned
+    std::int64_t interval_steps = 1;  ///< decide every this many steps after the warmup, >= 1
   };
   MedianPruner() : MedianPruner(Options{}) {}
+  /// Throws std::invalid_argument if an option is out of range.
   explicit MedianPruner(Options options) : m_options(options) {
     const auto fail = [](const std::string& what) {
       throw std::invalid_argument("descent::tune::MedianPruner: " + what);
@@ -85,11 +88,13 @@ class MedianPruner : public Pruner {
 /// there are fewer than reduction_factor). No trial waits for another, so workers never idle.
 class SuccessiveHalvingPruner : public Pruner {
  public:
+  /// Where the rungs are and how many trials each one lets through.
   struct Options {
-    std::int64_t min_resource = 1;
-    std::int64_t reduction_factor = 3;
+    std::int64_t min_resource = 1;      ///< the step of rung 0, >= 1
+    std::int64_t reduction_factor = 3;  ///< rung steps grow, and survivors shrink, by it, >= 2
   };
   SuccessiveHalvingPruner() : SuccessiveHalvingPruner(Options{}) {}
+  /// Throws std::invalid_argument if an option is out of range.
   explicit SuccessiveHalvingPruner(Options options) : m_options(options) {
     const auto fail = [](const std::string& what) {
       throw std::invalid_argument("descent::tune::SuccessiveHalvingPruner: " + what);

@@ -18,6 +18,7 @@
 
 namespace descent::tune {
 
+/// Chooses the values of a trial's parameters, which Trial's suggest functions hand out.
 class Sampler {
  public:
   virtual ~Sampler() = default;
@@ -64,8 +65,10 @@ inline double sample_uniform(const Distribution& distribution, std::mt19937_64& 
       const double v = std::exp(uniform(rng, std::log(double(i->low) - 0.5), std::log(double(i->high) + 0.5)));
       return std::clamp(std::round(v), double(i->low), double(i->high));
     }
-    const std::int64_t k = (i->high - i->low) / i->step;
-    return double(i->low + i->step * std::uniform_int_distribution<std::int64_t>(0, k)(rng));
+    // Unsigned, as in make_int: high - low overflows int64 for bounds of opposite sign.
+    const auto low = std::uint64_t(i->low), step = std::uint64_t(i->step);
+    const std::uint64_t k = (std::uint64_t(i->high) - low) / step;
+    return double(std::int64_t(low + step * std::uniform_int_distribution<std::uint64_t>(0, k)(rng)));
   }
   const auto& c = std::get<CategoricalDistribution>(distribution);
   return double(std::uniform_int_distribution<std::size_t>(0, c.choices.size() - 1)(rng));
@@ -76,6 +79,7 @@ inline double sample_uniform(const Distribution& distribution, std::mt19937_64& 
 /// Independent uniform draws (log-uniform on log spaces).
 class RandomSampler : public Sampler {
  public:
+  /// Draws from a generator keyed by (seed, trial number, parameter name), so runs repeat.
   explicit RandomSampler(std::uint64_t seed = 0) : m_seed(seed) {}
   double sample(const std::vector<FrozenTrial>&, Direction, const FrozenTrial& trial,
                 const std::string& name, const Distribution& distribution) override {
@@ -95,11 +99,15 @@ class RandomSampler : public Sampler {
 /// same in every trial); after size() trials the grid starts over.
 class GridSampler : public Sampler {
  public:
+  /// How many values each parameter takes.
   struct Options {
+    /// At most this many values for a numeric parameter that is not in `values`; >= 1.
     int points = 5;
+    /// Explicit values (internal form) for some parameters, by name.
     std::map<std::string, std::vector<double>> values = {};
   };
   GridSampler() : GridSampler(Options{}) {}
+  /// Throws std::invalid_argument if points < 1.
   explicit GridSampler(Options options) : m_options(std::move(options)) {
     if (m_options.points < 1) {
       throw std::invalid_argument("descent::tune::GridSampler: points must be >= 1, got " +

@@ -73,14 +73,18 @@ inline bool worker_gone(long long pid, long long start) {
 
 }  // namespace detail
 
+/// A Storage in an SQLite file, shared by the processes of one machine.
 class SqliteStorage : public Storage {
  public:
+  /// Timing of stale-worker detection and of lock waits.
   struct Options {
     std::chrono::seconds stale_after{60};        ///< heartbeat age that declares a worker dead
     std::chrono::milliseconds busy_timeout{60000};  ///< how long to wait for another process's lock
   };
 
+  /// Opens or creates the study file at `path` with the default Options.
   explicit SqliteStorage(std::string path) : SqliteStorage(std::move(path), Options{}) {}
+  /// Opens or creates the study file at `path`; throws std::runtime_error if SQLite cannot.
   SqliteStorage(std::string path, Options options)
       : m_path(std::move(path)), m_options(options), m_host(detail::host_name()),
         m_pid(::getpid()), m_start(detail::process_start(::getpid())) {
@@ -90,13 +94,16 @@ class SqliteStorage : public Storage {
       throw std::runtime_error("descent::tune: cannot open SQLite study file '" + m_path + "': " + why);
     }
     sqlite3_busy_timeout(m_db, int(m_options.busy_timeout.count()));
-    exec("PRAGMA foreign_keys = ON");
-    // Write-ahead log: readers never block the writer, and with synchronous = NORMAL a commit
-    // survives the crash of any process (only a power cut may lose the last ones) at no fsync each.
-    exec("PRAGMA journal_mode = WAL");
-    exec("PRAGMA synchronous = NORMAL");
-    exec("BEGIN IMMEDIATE");
+    bool in_transaction = false;
     try {
+      exec("PRAGMA foreign_keys = ON");
+      // Write-ahead log: readers never block the writer, and with synchronous = NORMAL a commit
+      // survives the crash of any process (only a power cut may lose the last ones) at no fsync
+      // each.
+      exec("PRAGMA journal_mode = WAL");
+      exec("PRAGMA synchronous = NORMAL");
+      exec("BEGIN IMMEDIATE");
+      in_transaction = true;
       exec("CREATE TABLE IF NOT EXISTS studies (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
            "direction TEXT NOT NULL)");
       exec("CREATE TABLE IF NOT EXISTS trials (id INTEGER PRIMARY KEY AUTOINCREMENT, "
@@ -109,8 +116,8 @@ class SqliteStorage : public Storage {
       exec("CREATE TABLE IF NOT EXISTS intermediate (trial_id INTEGER NOT NULL REFERENCES trials(id), "
            "step INTEGER NOT NULL, value REAL, PRIMARY KEY(trial_id, step))");
       exec("COMMIT");
-    } catch (...) {
-      exec_noexcept("ROLLBACK");
+    } catch (...) {  // the destructor will not run: close the handle here
+      if (in_transaction) exec_noexcept("ROLLBACK");
       sqlite3_close(m_db);
       throw;
     }
@@ -119,6 +126,7 @@ class SqliteStorage : public Storage {
   SqliteStorage(const SqliteStorage&) = delete;
   SqliteStorage& operator=(const SqliteStorage&) = delete;
 
+  /// The study file's path.
   const std::string& path() const { return m_path; }
 
   std::int64_t open_study(const std::string& name, Direction direction) override {
@@ -163,6 +171,7 @@ class SqliteStorage : public Storage {
     return t;
   }
 
+  /// Records parameter `name` of trial `trial` and refreshes its heartbeat.
   void set_param(std::int64_t trial, const std::string& name, const Param& param) override {
     std::lock_guard lock(m_mutex);
     Statement s(*this, "INSERT OR REPLACE INTO params (trial_id, name, distribution, value) VALUES (?, ?, ?, ?)");
@@ -174,6 +183,7 @@ class SqliteStorage : public Storage {
     beat(trial);
   }
 
+  /// Records the value trial `trial` reported at `step` and refreshes its heartbeat.
   void report(std::int64_t trial, std::int64_t step, double value) override {
     std::lock_guard lock(m_mutex);
     Statement s(*this, "INSERT OR REPLACE INTO intermediate (trial_id, step, value) VALUES (?, ?, ?)");

@@ -13,6 +13,7 @@
 
 namespace descent::tune {
 
+/// Where a study keeps its trials; every method is safe to call from several threads at once.
 class Storage {
  public:
   virtual ~Storage() = default;
@@ -23,7 +24,9 @@ class Storage {
   /// A new running trial with the next number of the study; the number is never handed out twice,
   /// whichever threads or processes ask.
   virtual FrozenTrial create_trial(std::int64_t study) = 0;
+  /// Records parameter `name` of trial `trial`.
   virtual void set_param(std::int64_t trial, const std::string& name, const Param& param) = 0;
+  /// Records the value trial `trial` reported at `step`, replacing an earlier one for that step.
   virtual void report(std::int64_t trial, std::int64_t step, double value) = 0;
   /// Ends a running trial. Returns false (and changes nothing) when it is no longer running,
   /// e.g. because another worker declared it dead: a trial is never finished twice.
@@ -36,6 +39,7 @@ class Storage {
   virtual int fail_stale_trials(std::int64_t /*study*/) { return 0; }
 };
 
+/// A Storage in the process's memory, lost when it ends; studies get ids 0, 1, 2 ...
 class InMemoryStorage : public Storage {
  public:
   std::int64_t open_study(const std::string& name, Direction direction) override {
@@ -61,10 +65,12 @@ class InMemoryStorage : public Storage {
     return t;
   }
 
+  /// Records parameter `name` of trial `trial`; throws std::out_of_range for an unknown trial.
   void set_param(std::int64_t trial, const std::string& name, const Param& param) override {
     std::lock_guard lock(m_mutex);
     find(trial).params.insert_or_assign(name, param);
   }
+  /// Records the value reported at `step`; throws std::out_of_range for an unknown trial.
   void report(std::int64_t trial, std::int64_t step, double value) override {
     std::lock_guard lock(m_mutex);
     find(trial).intermediate[step] = value;
@@ -83,6 +89,7 @@ class InMemoryStorage : public Storage {
     return at(study).trials;
   }
 
+  /// Throws std::invalid_argument naming study `name` when `stored` and `asked` differ.
   static void check_direction(const std::string& name, Direction stored, Direction asked) {
     if (stored != asked) {
       throw std::invalid_argument("descent::tune: study '" + name + "' exists with direction " +

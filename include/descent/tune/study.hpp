@@ -39,11 +39,13 @@
 #include <utility>
 #include <vector>
 
+/// Hyperparameter search: studies, samplers, pruners and storages, in the manner of Optuna.
 namespace descent::tune {
 
+/// How suggest_float() draws.
 struct FloatOptions {
-  bool log = false;
-  double step = 0;  ///< 0: continuous
+  bool log = false;  ///< draw log-uniformly (needs low > 0, no step)
+  double step = 0;   ///< 0: continuous
 };
 
 class Study;
@@ -51,13 +53,18 @@ class Study;
 /// One evaluation of the objective, as the objective sees it.
 class Trial {
  public:
+  /// A float in [low, high] for parameter `name`; asking again for it in the trial returns the
+  /// same value. Throws std::invalid_argument for a bad space or another space under that name.
   double suggest_float(const std::string& name, double low, double high, FloatOptions options = {}) {
     return std::get<double>(suggest(name, make_float(name, low, high, options.log, options.step)).value());
   }
+  /// An integer in [low, high] on the grid low + k * step (log-uniform with log, step 1 only);
+  /// asking again returns the same value.
   std::int64_t suggest_int(const std::string& name, std::int64_t low, std::int64_t high,
                            std::int64_t step = 1, bool log = false) {
     return std::get<std::int64_t>(suggest(name, make_int(name, low, high, step, log)).value());
   }
+  /// One of `choices` (not empty, no duplicates); asking again returns the same choice.
   std::string suggest_categorical(const std::string& name, std::vector<std::string> choices) {
     return std::get<std::string>(suggest(name, make_categorical(name, std::move(choices))).value());
   }
@@ -76,9 +83,13 @@ class Trial {
   /// Stops the trial as pruned (throws TrialPruned; the study catches it).
   [[noreturn]] void prune() { throw TrialPruned(); }
 
+  /// 0, 1, 2 ... within the study, in order of creation.
   std::int64_t number() const { return m_trial.number; }
+  /// The trial's id in the storage.
   std::int64_t id() const { return m_trial.id; }
+  /// The trial as stored: its parameters and reports so far.
   const FrozenTrial& frozen() const { return m_trial; }
+  /// The parameters suggested so far, by name.
   const std::map<std::string, Param>& params() const { return m_trial.params; }
 
  private:
@@ -115,10 +126,13 @@ class Trial {
   Pruner* m_pruner;
 };
 
+/// Optimizes an objective over trials, like Optuna's study: a sampler picks the parameters,
+/// a pruner stops poor trials early and a storage keeps every trial.
 class Study {
  public:
+  /// Which way is better, and the parts the study is built from.
   struct Options {
-    Direction direction = Direction::minimize;
+    Direction direction = Direction::minimize;  ///< minimize or maximize the objective's value
     std::shared_ptr<Sampler> sampler = nullptr;  ///< default: TpeSampler with seed 0
     std::shared_ptr<Pruner> pruner = nullptr;    ///< default: NopPruner
     std::shared_ptr<Storage> storage = nullptr;  ///< default: a new InMemoryStorage
@@ -126,6 +140,8 @@ class Study {
     std::chrono::milliseconds heartbeat_interval{2000};  ///< how often running trials say they live
   };
 
+  /// Opens (or creates) study `name` in the storage; throws std::invalid_argument if it exists
+  /// with the other direction or heartbeat_interval is not positive.
   explicit Study(Options options) : m_options(std::move(options)) {
     if (!m_options.sampler) m_options.sampler = std::make_shared<TpeSampler>();
     if (!m_options.pruner) m_options.pruner = std::make_shared<NopPruner>();
@@ -137,9 +153,12 @@ class Study {
     m_id = m_options.storage->open_study(m_options.name, m_options.direction);
   }
 
+  /// Whether lower or higher values are better.
   Direction direction() const { return m_options.direction; }
   std::int64_t id() const { return m_id; }  ///< in the storage
+  /// The study's name in the storage.
   const std::string& name() const { return m_options.name; }
+  /// The storage the trials are kept in.
   Storage& storage() const { return *m_options.storage; }
 
   /// Every trial of the study, from every worker, ordered by number.
@@ -255,7 +274,9 @@ class Study {
     }
     return *best;
   }
+  /// The value of best_trial().
   double best_value() const { return best_trial().value; }
+  /// The parameters of best_trial(), as the objective got them.
   std::map<std::string, ParamValue> best_params() const {
     std::map<std::string, ParamValue> out;
     for (const auto& [name, param] : best_trial().params) out.emplace(name, param.value());

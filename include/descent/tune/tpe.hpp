@@ -29,18 +29,21 @@
 
 namespace descent::tune {
 
+/// The tree-structured Parzen estimator, like Optuna's TPESampler; tpe.hpp lists its steps.
 class TpeSampler : public Sampler {
  public:
+  /// The settings; the defaults follow Optuna's TPESampler.
   struct Options {
-    std::uint64_t seed = 0;
-    int n_startup_trials = 10;
-    int n_ei_candidates = 24;
-    double gamma = 0.1;  ///< share of the finished trials that are "good"
-    int max_good = 25;   ///< at most this many
-    double prior_weight = 1.0;
+    std::uint64_t seed = 0;     ///< with the trial number and the parameter name, keys every draw
+    int n_startup_trials = 10;  ///< trials drawn at random before TPE starts
+    int n_ei_candidates = 24;   ///< candidates drawn from l(x) per parameter, >= 1
+    double gamma = 0.1;         ///< share of the finished trials that are "good"
+    int max_good = 25;          ///< at most this many
+    double prior_weight = 1.0;  ///< weight of the wide prior in each mixture, > 0
   };
 
   TpeSampler() : TpeSampler(Options{}) {}
+  /// Throws std::invalid_argument if an option is out of range.
   explicit TpeSampler(Options options) : m_options(options) {
     const auto fail = [](const std::string& what) {
       throw std::invalid_argument("descent::tune::TpeSampler: " + what);
@@ -52,6 +55,7 @@ class TpeSampler : public Sampler {
     if (!(m_options.prior_weight > 0)) fail("prior_weight must be > 0, got " + detail::number_text(m_options.prior_weight));
   }
 
+  /// The options it was made with.
   const Options& options() const { return m_options; }
 
   double sample(const std::vector<FrozenTrial>& history, Direction direction, const FrozenTrial& trial,
