@@ -21,8 +21,9 @@ require_packages $BUILD_PACKAGES libxml2-utils postgresql
 (require_packages dataset-fashion-mnist python3-numpy) ||
   echo "test.sh: no dataset-fashion-mnist or python3-numpy: their tests will be skipped"
 sanitizer_cxx=${SANITIZER_CXX:-clang++-14}
+line_tables=-g1  # enough debug information for the reports' file:line
 [ "${SANITIZERS:-1}" = 0 ] || case $sanitizer_cxx in
-  clang*) require_packages clang-14 libclang-rt-14-dev ;;
+  clang*) require_packages clang-14 libclang-rt-14-dev; line_tables=-gline-tables-only ;;
   *) require_packages libasan8 libubsan1 libtsan2 ;;
 esac
 
@@ -42,7 +43,7 @@ fi
 # Configures build dir $1 for sanitizer flags $2 (Debug type, so Eigen's assertions stay on).
 configure_sanitized() {
   cmake -S . -B "$1" -DCMAKE_CXX_COMPILER="$sanitizer_cxx" \
-        -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -gline-tables-only" \
+        -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 $line_tables" \
         -DCMAKE_CXX_FLAGS="$2 -fno-omit-frame-pointer" -DDESCENT_BUILD_TESTS=ON \
         -DDESCENT_BUILD_EXAMPLES="$examples" -DDESCENT_BUILD_BENCH=OFF -DDESCENT_INSTALL=OFF \
         -DDESCENT_SKIP_PACKAGING_TESTS=ON >"$1.log" 2>&1 ||
