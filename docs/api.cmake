@@ -23,6 +23,7 @@ set(DOXYGEN_EXTRACT_ALL NO)         # so that undocumented names are reported, n
 set(DOXYGEN_WARN_IF_UNDOCUMENTED YES)
 set(DOXYGEN_WARN_NO_PARAMDOC NO)    # a sentence about the arguments is enough; no @param each
 set(DOXYGEN_WARN_AS_ERROR FAIL_ON_WARNINGS)
+set(DOXYGEN_PREDEFINED "__has_include(x)=1")  # document the PostgreSQL storage, libpq or not
 set(DOXYGEN_HAVE_DOT NO)
 set(DOXYGEN_GENERATE_LATEX NO)
 set(DOXYGEN_QUIET YES)
