@@ -1,5 +1,6 @@
 #!/bin/sh
-# Builds everything in Release into build/ and runs every test through ctest. Then runs tests again
+# Builds everything in Release into build/, the API reference (it fails on an undocumented public
+# name), and runs every test through ctest. Then runs tests again
 # under AddressSanitizer + UndefinedBehaviorSanitizer (one combined build in build-asan/) and the
 # thread tests under ThreadSanitizer (build-tsan/). Sanitizer builds are -O1 with line tables and
 # Eigen's assertions on, compiled by clang (a tenth of g++'s time and memory for a sanitized build
@@ -15,7 +16,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 . scripts/common.sh
-require_packages $BUILD_PACKAGES libxml2-utils postgresql
+require_packages $BUILD_PACKAGES libxml2-utils postgresql doxygen
 # The data and the reader the example and export tests use; they skip (status 77) only where these
 # cannot be installed.
 (require_packages dataset-fashion-mnist python3-numpy) ||
@@ -35,6 +36,7 @@ start=$(date +%s)
 if [ "$sanitizers" != only ]; then
   configure -DDESCENT_BUILD_TESTS=ON -DDESCENT_BUILD_EXAMPLES=ON -DDESCENT_BUILD_BENCH=ON
   cmake --build build -j"$(nproc)"
+  cmake --build build --target docs  # fails on any undocumented public name
   ctest --test-dir build --output-on-failure -j"$(nproc)"
   echo "test.sh: all tests passed in $(( $(date +%s) - start )) s"
 fi
