@@ -359,18 +359,6 @@ void run_sweep(Sweep& w, const Settings& s, const Dataset<float>& train_set, con
   }
 }
 
-ex::Range padded(std::vector<double> values, double floor_at, double ceil_at, double min_span) {
-  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-  for (const double v : values) {
-    if (!std::isfinite(v)) continue;
-    lo = std::min(lo, v);
-    hi = std::max(hi, v);
-  }
-  if (!(lo <= hi)) return {floor_at, ceil_at};
-  const double pad = std::max((hi - lo) * 0.08, (min_span - (hi - lo)) / 2);
-  return {std::max(lo - pad, floor_at), std::min(hi + pad, ceil_at)};
-}
-
 std::string svg(const Sweep& w, const std::string& setup) {
   std::vector<double> xs, accuracies, seconds;
   std::vector<double> ticks;
@@ -386,7 +374,7 @@ std::string svg(const Sweep& w, const std::string& setup) {
       }
     }
   }
-  ex::Range x = padded(xs, -1e300, 1e300, 1);
+  ex::Range x = ex::padded_range(xs, 1, -1e300, 1e300);
   const double plot_w = 420, plot_h = 300;
   const ex::Margins left_m{.left = 76, .right = 30, .top = 44, .bottom = 56};
   const ex::Margins right_m{.left = 76, .right = 120, .top = 44, .bottom = 56};
@@ -394,7 +382,8 @@ std::string svg(const Sweep& w, const std::string& setup) {
   // panel shows ratios truthfully.
   double most = 0;
   for (const double t : seconds) most = std::max(most, t);
-  ex::Figure acc(left_m.left + plot_w + left_m.right, 44 + plot_h + 56, x, padded(accuracies, 0, 1, 0.06), left_m);
+  ex::Figure acc(left_m.left + plot_w + left_m.right, 44 + plot_h + 56, x,
+                 ex::padded_range(accuracies, 0.06, 0, 1), left_m);
   ex::Figure time(right_m.left + plot_w + right_m.right, 44 + plot_h + 56, x,
                   {0, most > 0 ? most * 1.08 : 1}, right_m);
   acc.set_title("Test accuracy");

@@ -254,21 +254,6 @@ std::string csv(const std::vector<Run>& runs) {
   return text;
 }
 
-/// lo..hi of the finite values, widened a little (and to a minimum span) so no curve sits on the
-/// frame.
-ex::Range padded_range(const std::vector<double>& values, double min_span, double floor_at,
-                       double ceil_at) {
-  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-  for (const double v : values) {
-    if (!std::isfinite(v)) continue;
-    lo = std::min(lo, v);
-    hi = std::max(hi, v);
-  }
-  if (!(lo <= hi)) return {floor_at, ceil_at};
-  const double pad = std::max((hi - lo) * 0.08, (min_span - (hi - lo)) / 2);
-  return {std::max(lo - pad, floor_at), std::min(hi + pad, ceil_at)};
-}
-
 std::string svg(const std::vector<Run>& runs, int epochs, bool dropout, const std::string& title) {
   std::vector<double> losses, accuracies;
   for (const Run& r : runs) {
@@ -285,9 +270,9 @@ std::string svg(const std::vector<Run>& runs, int epochs, bool dropout, const st
 
   const double plot_w = 440, plot_h = 340;
   ex::Figure loss(64 + plot_w + 40, 44 + plot_h + 56, x,
-                  padded_range(losses, 0.02, 0, std::numeric_limits<double>::infinity()),
+                  ex::padded_range(losses, 0.02, 0, std::numeric_limits<double>::infinity()),
                   {.left = 64, .right = 40, .top = 44, .bottom = 56});
-  ex::Figure accuracy(64 + plot_w + 170, 44 + plot_h + 56, x, padded_range(accuracies, 0.02, 0, 1),
+  ex::Figure accuracy(64 + plot_w + 170, 44 + plot_h + 56, x, ex::padded_range(accuracies, 0.02, 0, 1),
                       {.left = 64, .right = 170, .top = 44, .bottom = 56});
   loss.set_title(dropout ? "Training loss (on the batches, dropout on)" : "Training loss (on the batches)");
   loss.set_axis_titles("epoch", "mean cross-entropy over the epoch");

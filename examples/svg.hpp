@@ -19,6 +19,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -43,6 +44,21 @@ struct Range {
   double lo = 0;
   double hi = 1;
 };
+
+/// lo..hi of the finite values, widened a little (and to at least `min_span`) so no curve sits on
+/// the frame, then clipped to [floor_at, ceil_at]. With no finite value it is the clip range itself.
+inline Range padded_range(const std::vector<double>& values, double min_span, double floor_at,
+                          double ceil_at) {
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  for (const double v : values) {
+    if (!std::isfinite(v)) continue;
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  if (!(lo <= hi)) return {floor_at, ceil_at};
+  const double pad = std::max((hi - lo) * 0.08, (min_span - (hi - lo)) / 2);
+  return {std::max(lo - pad, floor_at), std::min(hi + pad, ceil_at)};
+}
 
 /// Pixels around the plot area; the legend goes in the right margin, so leave room there.
 struct Margins {
