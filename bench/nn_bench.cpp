@@ -52,7 +52,7 @@ void bm_train_step(benchmark::State& st) {
   for (auto _ : st) {
     descent::nn::loss_and_gradient(descent::nn::Loss::cross_entropy, net.forward(x), y, grad);
     net.backward(grad);
-    adam.step();
+    net.step(adam);
   }
   set_sample_rate(st, batch);
 }

@@ -4,6 +4,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <map>
@@ -17,19 +18,43 @@ struct Result {
   std::map<std::string, double> counters;
 };
 
+/// With --benchmark_repetitions=N it keeps (and prints) only the fastest repetition of each
+/// benchmark, and no aggregates: on a shared machine the slower repetitions lost time to
+/// neighbours, not to the code.
 class Collector : public benchmark::ConsoleReporter {
  public:
   void ReportRuns(const std::vector<Run>& runs) override {
+    std::vector<Run> shown;  // errors, and the fastest repetition of each benchmark
     for (const auto& run : runs) {
-      if (run.error_occurred || run.run_type != Run::RT_Iteration) continue;
-      Result r;
-      r.nanoseconds = run.real_accumulated_time * 1e9 / double(run.iterations);
-      for (const auto& [name, counter] : run.counters) r.counters[name] = counter.value;
-      results[run.benchmark_name()] = r;
+      if (run.error_occurred) {
+        shown.push_back(run);
+      } else if (run.run_type == Run::RT_Iteration) {
+        const auto same = std::find_if(shown.begin(), shown.end(), [&](const Run& r) {
+          return !r.error_occurred && r.benchmark_name() == run.benchmark_name();
+        });
+        if (same == shown.end()) {
+          shown.push_back(run);
+        } else if (nanoseconds(run) < nanoseconds(*same)) {
+          *same = run;
+        }
+      }
     }
-    ConsoleReporter::ReportRuns(runs);
+    for (const auto& run : shown) {
+      if (run.error_occurred) continue;
+      const auto [known, fresh] = results.try_emplace(run.benchmark_name());
+      if (!fresh && known->second.nanoseconds <= nanoseconds(run)) continue;
+      known->second.nanoseconds = nanoseconds(run);
+      known->second.counters.clear();
+      for (const auto& [name, counter] : run.counters) known->second.counters[name] = counter.value;
+    }
+    if (!shown.empty()) ConsoleReporter::ReportRuns(shown);
   }
   std::map<std::string, Result> results;
+
+ private:
+  static double nanoseconds(const Run& run) {
+    return run.real_accumulated_time * 1e9 / double(run.iterations);
+  }
 };
 
 /// Per-element counters for a step over n elements: ns_per_element, and bytes per second for the

@@ -64,3 +64,60 @@ TEST_CASE("A network trains with a team of two threads, reproducibly", "[threads
   CHECK(first.allFinite());
   CHECK((first == second).all());
 }
+
+/// What Sequential::step needs of an optimizer: a step(), here any callable.
+template <class F>
+struct Stepper {
+  F f;
+  void step() { f(); }
+};
+
+TEMPLATE_TEST_CASE("A network's step splits every optimizer's update over its threads, bit for bit",
+                   "[threads]", float, double) {
+  using S = TestType;
+  using Vector = Eigen::Array<S, Eigen::Dynamic, 1>;
+  auto net = descent::nn::make_network<S>({.inputs = 4, .outputs = 2, .hidden = {8}}, 1);
+  net.set_threads(2);
+  // Large enough to be split (and not in whole chunks: the last run is short), and a small
+  // tensor that is not split at all.
+  for (const Eigen::Index n : {Eigen::Index(40000 + 7), Eigen::Index(100)}) {
+    descent_test::for_each_optimizer<S>([&](const auto& opt) {
+      INFO(opt.class_name << ", " << n << " elements");
+      Vector alone = Vector::LinSpaced(n, S(-1), S(1)), together = alone;
+      auto alone_state = opt.init(alone), together_state = opt.init(together);
+      Stepper stepper{[&, t = 0]() mutable {
+        opt.step(together, (together * S(0.5) - S(0.1) * S(t++ % 3)).eval(), together_state);
+      }};
+      for (int t = 0; t < 4; ++t) {
+        opt.step(alone, (alone * S(0.5) - S(0.1) * S(t % 3)).eval(), alone_state);
+        net.step(stepper);
+      }
+      CHECK(together_state.step == 4);
+      CHECK((together == alone).all());
+      CHECK(descent::detail::step_team == nullptr);  // the scope ended with the step
+    });
+  }
+}
+
+TEMPLATE_TEST_CASE("A network's step splits its own arena by layers, bit for bit", "[threads]",
+                   float, double) {
+  using S = TestType;
+  using Vector = Eigen::Array<S, Eigen::Dynamic, 1>;
+  // 19,914 parameters in four segments of uneven sizes (a bias of 5 is split 3 + 2).
+  auto net = descent::nn::make_network<S>({.inputs = 300, .outputs = 5, .hidden = {63}}, 2);
+  net.set_threads(2);
+  const Vector start = net.parameters();
+  descent_test::for_each_optimizer<S>([&](const auto& opt) {
+    INFO(opt.class_name);
+    net.parameters() = start;
+    Vector alone = start;
+    auto alone_state = opt.init(alone), arena_state = opt.init(net.parameters());
+    Stepper stepper{[&] { opt.step(net.parameters(), net.gradients(), arena_state); }};
+    for (int t = 0; t < 3; ++t) {
+      net.gradients() = Vector::LinSpaced(start.size(), S(-2), S(1)) * S(t + 1) + alone * S(0.3);
+      opt.step(alone, net.gradients(), alone_state);
+      net.step(stepper);
+    }
+    CHECK((net.parameters() == alone).all());
+  });
+}

@@ -133,6 +133,27 @@ class Sequential {
   /// Number of threads the passes use, as set by set_threads().
   int threads() const { return m_pool ? m_pool->size() : 1; }
 
+  /// optimizer.step() on this network's threads: of the parameter arena, each thread updates the
+  /// weight columns and bias rows whose gradients it computed (they are still in its cache), and
+  /// of any other large tensor an equal run. Updates work element by element, so the result is
+  /// exactly optimizer.step()'s.
+  template <class Optimizer>
+  void step(Optimizer& optimizer) {
+    if (!m_pool) return optimizer.step();
+    const descent::detail::StepTeam team{
+        m_pool.get(),
+        m_pool->size(),
+        [](void* pool, void (*task)(void*, int), void* context) {
+          static_cast<detail::ThreadPool*>(pool)->run(task, context);
+        },
+        m_params.data(),
+        m_params.size(),
+        m_step_segments.data(),
+        m_step_segments.size()};
+    const descent::detail::StepThreads scope(&team);
+    optimizer.step();
+  }
+
   /// Training mode turns dropout on.
   void set_training(bool training) { m_training = training; }
   /// Whether dropout is on (training mode).
@@ -156,13 +177,16 @@ class Sequential {
       if (std::holds_alternative<Dense>(s.layer)) {
         // One set of packing buffers per thread, each sized for that thread's share.
         const int parts = threads();
-        const Eigen::Index cols = share(batch, parts), rows = share(s.outputs, parts);
+        const Eigen::Index cols = descent::detail::part_share(batch, parts),
+                           weight_cols = descent::detail::part_share(s.inputs, parts);
         s.forward_gemm.clear();
         s.weight_gemm.clear();
         s.input_gemm.clear();
         for (int p = 0; p < parts; ++p) {
-          s.forward_gemm.push_back(std::make_unique<detail::Gemm<Scalar>>(s.outputs, cols, s.inputs));
-          s.weight_gemm.push_back(std::make_unique<detail::Gemm<Scalar>>(rows, s.inputs, batch));
+          s.forward_gemm.push_back(
+              std::make_unique<detail::Gemm<Scalar>>(s.outputs, cols, s.inputs));
+          s.weight_gemm.push_back(
+              std::make_unique<detail::Gemm<Scalar>>(s.outputs, weight_cols, batch));
           s.input_gemm.push_back(std::make_unique<detail::Gemm<Scalar>>(s.inputs, cols, s.outputs));
         }
       }
@@ -184,7 +208,7 @@ class Sequential {
     // Every layer works column by column, so each thread takes its share of the samples through
     // the whole network: one dispatch, no waiting between layers.
     auto pass = [&](int p) {
-      const auto [c0, n] = part_range(batch, threads(), p);
+      const auto [c0, n] = descent::detail::part_range(batch, threads(), p);
       if (n == 0) return;
       m_input.middleCols(c0, n) = x.middleCols(c0, n);
       std::uint64_t draw = m_dropout.counter;
@@ -217,7 +241,7 @@ class Sequential {
     // weight gradient sums over every column, so there the threads wait for each other and then
     // split its rows instead.
     auto pass = [&](int p) {
-      const auto [c0, n] = part_range(m_batch, threads(), p);
+      const auto [c0, n] = descent::detail::part_range(m_batch, threads(), p);
       m_output_gradient.middleCols(c0, n) = grad_output.middleCols(c0, n);
       for (std::size_t i = m_slots.size(); i-- > 0;) {
         backward_layer(i, p, c0, n, i > 0 || input_gradient);
@@ -274,8 +298,13 @@ class Sequential {
     s.outputs = outputs;
     s.param_offset = m_params.size();
     s.param_count = param_count;
+    if (param_count > 0) {  // a Dense layer: its weight, outputs x inputs, then its bias
+      m_step_segments.push_back({s.param_offset, s.inputs, s.outputs});
+      m_step_segments.push_back({s.param_offset + s.outputs * s.inputs, s.outputs, 1});
+    }
     m_slots.push_back(std::move(s));
-    // Grow the arenas, keeping the values already there.
+    // Grow the arenas, keeping the values already there (a new Dense layer then redraws them all
+    // from the seed, below).
     Buffer<Scalar> params = Buffer<Scalar>::Zero(m_params.size() + param_count);
     params.head(m_params.size()) = m_params;
     m_params.swap(params);
@@ -299,13 +328,6 @@ class Sequential {
   }
   static Eigen::Map<Vector> bias_of(Buffer<Scalar>& arena, const Slot& s) {
     return {arena.data() + s.param_offset + s.outputs * s.inputs, s.outputs};
-  }
-
-  /// The largest part when n things are split into `parts`, and where part p starts and ends.
-  static Eigen::Index share(Eigen::Index n, int parts) { return (n + parts - 1) / parts; }
-  static std::pair<Eigen::Index, Eigen::Index> part_range(Eigen::Index n, int parts, int p) {
-    const Eigen::Index size = share(n, parts), begin = std::min(n, p * size);
-    return {begin, std::min(n, begin + size) - begin};
   }
 
   /// Runs f(part) for every part, on the pool's threads when there is a pool.
@@ -350,14 +372,23 @@ class Sequential {
       auto mask = s.mask.middleCols(c0, n);
       Scalar* m = mask.data();
       const Eigen::Index first = c0 * s.outputs, last = first + mask.size();
-      for (Eigen::Index k = first; k < last;) {
-        const auto d = static_cast<std::uint64_t>(k / 4);
-        std::uint64_t bits = detail::mix64(m_dropout.key + (draw + d) * 0x9e3779b97f4a7c15ull);
-        bits >>= 16 * (k % 4);
-        for (const Eigen::Index end = std::min(last, k - k % 4 + 4); k < end; ++k, bits >>= 16) {
-          m[k - first] = (bits & 0xffff) >= threshold ? keep : Scalar(0);
+      const auto unit = [&](Eigen::Index k, std::uint64_t bits) {
+        m[k - first] = ((bits >> 16 * (k % 4)) & 0xffff) >= threshold ? keep : Scalar(0);
+      };
+      const auto bits_of = [&](Eigen::Index d) {
+        return detail::mix64(m_dropout.key + (draw + std::uint64_t(d)) * 0x9e3779b97f4a7c15ull);
+      };
+      // Whole draws in the middle (a loop the compiler vectorizes), part draws at the ends.
+      const Eigen::Index whole_begin = (first + 3) / 4, whole_end = last / 4;
+      Eigen::Index k = first;
+      for (; k < std::min(last, 4 * whole_begin); ++k) unit(k, bits_of(k / 4));
+      for (Eigen::Index d = whole_begin; d < whole_end; ++d) {
+        const std::uint64_t bits = bits_of(d);
+        for (int u = 0; u < 4; ++u) {
+          m[4 * d + u - first] = ((bits >> 16 * u) & 0xffff) >= threshold ? keep : Scalar(0);
         }
       }
+      for (k = std::max(k, 4 * whole_end); k < last; ++k) unit(k, bits_of(k / 4));
       out = in.cwiseProduct(mask);
       draw += static_cast<std::uint64_t>(draws);
     }
@@ -374,12 +405,15 @@ class Sequential {
     auto gin = s.input_gradient.middleCols(c0, n);
     if (std::holds_alternative<Dense>(s.layer)) {
       // dW = g x^T and db = the sum of g over the batch need every column of g: wait for the
-      // other parts, then take a share of the rows. dx = W^T g is column by column again.
+      // other parts, then take a share of dW's columns (a contiguous run of the gradient arena,
+      // which step() then updates on the same thread) and of db's rows. dx = W^T g is column by
+      // column again.
       if (m_pool) m_pool->barrier();
-      const auto [r0, rows] = part_range(s.outputs, threads(), p);
-      s.weight_gemm[p]->template run<false, true>(weight_of(m_grads, s).middleRows(r0, rows),
-                                                  g.data() + r0, g.outerStride(), in.data(),
+      const auto [k0, k] = descent::detail::part_range(s.inputs, threads(), p);
+      s.weight_gemm[p]->template run<false, true>(weight_of(m_grads, s).middleCols(k0, k), g.data(),
+                                                  g.outerStride(), in.data() + k0,
                                                   in.outerStride(), b);
+      const auto [r0, rows] = descent::detail::part_range(s.outputs, threads(), p);
       bias_of(m_grads, s).segment(r0, rows) = g.middleRows(r0, rows).rowwise().sum();
       if (!need_input || n == 0) return;
       s.input_gemm[p]->template run<true, false>(gin, m_params.data() + s.param_offset, s.outputs,
@@ -407,6 +441,9 @@ class Sequential {
   bool m_training = false;
   bool m_has_input_gradient = false;
   std::unique_ptr<detail::ThreadPool> m_pool;
+  // How step() splits the arena: each Dense layer's weight by columns and bias by rows, as
+  // backward() splits their gradients.
+  std::vector<descent::detail::StepSegment> m_step_segments;
 };
 
 }  // namespace descent::nn

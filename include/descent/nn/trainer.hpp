@@ -457,7 +457,7 @@ class Trainer {
         }
         if (finite) {
           accumulate_accuracy(out, yb.leftCols(size), correct, counted);
-          optimizer.step();
+          net.step(optimizer);  // on the network's threads
           ++state.step;
           loss_sum += loss * double(size);
           samples += double(size);

@@ -56,6 +56,60 @@ void check_buffer(std::string_view who, std::string_view name, const Buffer<Scal
   throw std::invalid_argument(msg.str());
 }
 
+/// The largest share when n things are split into `parts`.
+inline Eigen::Index part_share(Eigen::Index n, int parts) { return (n + parts - 1) / parts; }
+
+/// Where part p's share of n things split into `parts` begins, and how many it has.
+inline std::pair<Eigen::Index, Eigen::Index> part_range(Eigen::Index n, int parts, int p) {
+  const Eigen::Index size = part_share(n, parts), begin = std::min(n, p * size);
+  return {begin, std::min(n, begin + size) - begin};
+}
+
+/// A stretch of a tensor that a step team splits by units: part p updates the units
+/// part_range(units, parts, p), unit_size elements each, of the elements from `offset` on.
+struct StepSegment {
+  Eigen::Index offset = 0;
+  Eigen::Index units = 0;
+  Eigen::Index unit_size = 1;
+};
+
+/// Threads a step may split its chunk walk over: `run(self, task, context)` calls
+/// task(context, part) for every part in 0 .. parts-1 at the same time and returns when all are
+/// done. A StepThreads scope sets one for the calling thread; the typed step()s find it here, so
+/// their signature stays the same (descent::nn::Sequential::step is the user of it).
+///
+/// A tensor is split into equal runs of whole chunks, except the one tensor at `tensor` with
+/// `tensor_size` elements: that one by `segments`, which cover it in order (a network's
+/// parameter arena, split as its threads split the gradients, so each updates what it wrote).
+struct StepTeam {
+  void* self = nullptr;
+  int parts = 1;
+  void (*run)(void* self, void (*task)(void*, int), void* context) = nullptr;
+  const void* tensor = nullptr;
+  Eigen::Index tensor_size = 0;
+  const StepSegment* segments = nullptr;
+  std::size_t segment_count = 0;
+};
+
+/// The team of the step running on this thread, or null: the step then runs on this thread only.
+inline thread_local const StepTeam* step_team = nullptr;
+
+/// Makes `team` the calling thread's step team for the scope's lifetime.
+class StepThreads {
+ public:
+  explicit StepThreads(const StepTeam* team) : m_previous(step_team) { step_team = team; }
+  StepThreads(const StepThreads&) = delete;
+  StepThreads& operator=(const StepThreads&) = delete;
+  ~StepThreads() { step_team = m_previous; }
+
+ private:
+  const StepTeam* m_previous;
+};
+
+/// Chunks per part below which a walk is not worth splitting (a dispatch costs about a microsecond,
+/// eight chunks of Adam about five).
+inline constexpr Eigen::Index min_chunks_per_part = 8;
+
 /// The chunk walk of for_each_chunk, for a grad that is safe to read lazily.
 template <class P, class G, class Update, class... S>
 void for_each_chunk_of(Eigen::DenseBase<P>& param_base, const Eigen::DenseBase<G>& grad_base,
@@ -100,6 +154,42 @@ void for_each_chunk_of(Eigen::DenseBase<P>& param_base, const Eigen::DenseBase<G
     }
     return P::IsRowMajor ? std::pair{out, in} : std::pair{in, out};
   };
+
+  // Contiguous param, grad and state, with a step team: each part walks its own runs (whole
+  // chunks, or its share of every segment). Every update works element by element, so the result
+  // is the same as on one thread.
+  if constexpr (grad_direct) {
+    const StepTeam* team = step_team;
+    if (team != nullptr && team->parts > 1 && flat && grad_in_place && grad_contiguous &&
+        inner >= team->parts * min_chunks_per_part * chunk) {
+      const Eigen::Index chunks = (inner + chunk - 1) / chunk;
+      const Eigen::Index per_part = part_share(chunks, team->parts) * chunk;
+      const bool by_segments = team->tensor == param.data() && team->tensor_size == inner;
+      T* const p = param.data();
+      const T* const g = grad.data();
+      const auto walk_run = [&](Eigen::Index begin, Eigen::Index end) {
+        for (Eigen::Index i = begin; i < end; i += chunk) {
+          const Eigen::Index len = std::min(chunk, end - i);
+          update(Contiguous(p + i, len), ConstContiguous(g + i, len),
+                 Contiguous(state + i, len)...);
+        }
+      };
+      auto walk = [&](int part) {
+        if (!by_segments) {
+          return walk_run(std::min(inner, part * per_part), std::min(inner, (part + 1) * per_part));
+        }
+        for (std::size_t k = 0; k < team->segment_count; ++k) {
+          const StepSegment& s = team->segments[k];
+          const auto [first, units] = part_range(s.units, team->parts, part);
+          walk_run(s.offset + first * s.unit_size, s.offset + (first + units) * s.unit_size);
+        }
+      };
+      using Walk = decltype(walk);
+      team->run(team->self, [](void* context, int part) { (*static_cast<Walk*>(context))(part); },
+                &walk);
+      return;
+    }
+  }
 
   Eigen::Array<T, chunk, 1> grad_copy;
   for (Eigen::Index j = 0; j < outer; ++j) {
