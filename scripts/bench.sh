@@ -4,7 +4,8 @@
 # on 1 and 2 threads, each beside LibTorch when Debian's libtorch-dev is installed (it is
 # installed if missing and installable; the benches run without it otherwise). Ends with one
 # table of every figure, measured in this run. Each figure is the fastest of 3 repetitions (REPS),
-# the limits' and LibTorch's too: this machine's neighbours only ever slow a run down. Extra
+# the limits' and LibTorch's too, run in random interleaved order: a neighbour's burst of load
+# slows one repetition of several figures, not all repetitions of one. Extra
 # arguments go to both benches (e.g. --benchmark_filter=Adam).
 set -eu
 cd "$(dirname "$0")/.."
@@ -20,15 +21,16 @@ cmake --build build-bench -j"$(nproc)" >/dev/null 2>&1 ||
   { cmake --build build-bench; exit 1; }
 
 reps=${REPS:-3}
+interleave=--benchmark_enable_random_interleaving=true
 log=build-bench/bench.log
 : >"$log"
 machine="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores"
 echo "machine: $machine" | tee -a "$log"
 echo "== optimizer steps (build-bench/bench/optim_bench)" | tee -a "$log"
-./build-bench/bench/optim_bench --benchmark_min_time=0.2 --benchmark_repetitions="$reps" "$@" | tee -a "$log"
+./build-bench/bench/optim_bench --benchmark_min_time=0.2 --benchmark_repetitions="$reps" $interleave "$@" | tee -a "$log"
 echo | tee -a "$log"
 echo "== MLP 784-256-128-10 training step (build-bench/bench/nn_bench)" | tee -a "$log"
-./build-bench/bench/nn_bench --benchmark_min_time=0.3 --benchmark_repetitions="$reps" "$@" | tee -a "$log"
+./build-bench/bench/nn_bench --benchmark_min_time=0.3 --benchmark_repetitions="$reps" $interleave "$@" | tee -a "$log"
 
 echo
 echo "== summary: $machine, $(date -u +%Y-%m-%d)"
