@@ -6,7 +6,7 @@
 //   (1e-4 to 1e-1, log), batch size (16-512, log), optimizer (all of them) and loss - trains it
 //   on --subset training images for up to --max-epochs epochs and reports, after every epoch, its
 //   accuracy on 10,000 held-out training images (the last 10,000; the test set stays untouched).
-//   The pruner (ASHA by default) stops trials that fall behind at epochs 1, 3, 9, ...; the sampler
+//   The pruner (ASHA by default) stops trials that fall behind at epochs 1, 4, 16, ...; the sampler
 //   (TPE by default) learns from the finished trials which settings to try next.
 //
 // How to run

@@ -91,7 +91,7 @@ class SuccessiveHalvingPruner : public Pruner {
   /// Where the rungs are and how many trials each one lets through.
   struct Options {
     std::int64_t min_resource = 1;      ///< the step of rung 0, >= 1
-    std::int64_t reduction_factor = 3;  ///< rung steps grow, and survivors shrink, by it, >= 2
+    std::int64_t reduction_factor = 4;  ///< rung steps grow, and survivors shrink, by it, >= 2
   };
   SuccessiveHalvingPruner() : SuccessiveHalvingPruner(Options{}) {}
   /// Throws std::invalid_argument if an option is out of range.
