@@ -71,6 +71,8 @@ struct Stepper {
   F f;
   void step() { f(); }
 };
+template <class F>
+Stepper(F) -> Stepper<F>;  // clang 14 deduces no aggregate's arguments without it
 
 TEMPLATE_TEST_CASE("A network's step splits every optimizer's update over its threads, bit for bit",
                    "[threads]", float, double) {
