@@ -137,7 +137,7 @@ TEST_CASE("History is written as CSV that reads back exactly", "[trainer]") {
   std::ifstream in(path);
   std::string header, line;
   std::getline(in, header);
-  CHECK(header == "epoch,loss,accuracy,val_loss,val_accuracy,learning_rate,seconds");
+  CHECK(header == "epoch,loss,accuracy,val_loss,val_accuracy,learning_rate,seconds,skipped");
   std::getline(in, line);
   CHECK(std::stod(line.substr(line.find(',') + 1)) == h.epochs[0].loss);
   CHECK(!std::isnan(h.epochs[0].val_loss));  // the split produced validation figures
@@ -196,4 +196,20 @@ TEST_CASE("An EarlyStopping reused for a second fit starts afresh", "[trainer]")
     CHECK(h.epochs.size() == 3);  // epoch 1 is the best; two more without improvement
     CHECK(stopper->best_epoch() == 1);
   }
+}
+
+TEST_CASE("A learning rate a callback sets when training begins reaches the optimizer",
+          "[trainer]") {
+  struct Freeze : descent::nn::Callback {
+    void on_train_begin(descent::nn::TrainingState& state) override { state.learning_rate = 0; }
+  };
+  const auto train = spirals<float>(64, 12);
+  auto net = descent::nn::make_network<float>(spiral_spec(), 0);
+  const descent::Buffer<float> before = net.parameters();
+  Trainer<float> trainer({.optimizer = "sgd", .learning_rate = 0.1, .batch_size = 32, .epochs = 2,
+                          .progress = Trainer<float>::Progress::none});
+  trainer.add_callback(std::make_shared<Freeze>());
+  const auto h = trainer.fit(net, train);
+  CHECK(h.epochs.back().learning_rate == 0);
+  CHECK((net.parameters() == before).all());  // no step moved a weight
 }

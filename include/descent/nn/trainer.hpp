@@ -71,15 +71,17 @@ struct History {
   std::vector<EpochLog> epochs;  ///< one entry per epoch run
   bool stopped_early = false;    ///< a callback stopped training before Options::epochs
 
-  /// epoch,loss,accuracy,val_loss,val_accuracy,learning_rate,seconds (numbers read back exactly).
+  /// epoch,loss,accuracy,val_loss,val_accuracy,learning_rate,seconds,skipped (numbers read back
+  /// exactly).
   void save_csv(const std::string& path) const {
     std::ofstream out(path);
     if (!out) throw std::runtime_error("descent::nn::History::save_csv: cannot write " + path);
     out.precision(17);
-    out << "epoch,loss,accuracy,val_loss,val_accuracy,learning_rate,seconds\n";
+    out << "epoch,loss,accuracy,val_loss,val_accuracy,learning_rate,seconds,skipped\n";
     for (const auto& e : epochs) {
       out << e.epoch << ',' << e.loss << ',' << e.accuracy << ',' << e.val_loss << ','
-          << e.val_accuracy << ',' << e.learning_rate << ',' << e.seconds << '\n';
+          << e.val_accuracy << ',' << e.learning_rate << ',' << e.seconds << ',' << e.skipped
+          << '\n';
     }
     if (!out) throw std::runtime_error("descent::nn::History::save_csv: write failed: " + path);
   }
@@ -138,8 +140,8 @@ class EarlyStopping : public Callback {
   };
   /// Throws std::invalid_argument if patience or min_delta is negative.
   explicit EarlyStopping(Options options) : m_options(options) {
-    if (options.patience < 0) throw std::invalid_argument("EarlyStopping: patience must be >= 0");
-    if (!(options.min_delta >= 0)) throw std::invalid_argument("EarlyStopping: min_delta must be >= 0");
+    if (options.patience < 0) throw std::invalid_argument("descent::nn::EarlyStopping: patience must be >= 0");
+    if (!(options.min_delta >= 0)) throw std::invalid_argument("descent::nn::EarlyStopping: min_delta must be >= 0");
   }
   EarlyStopping() : EarlyStopping(Options{}) {}
 
@@ -415,6 +417,9 @@ class Trainer {
     };
     const std::optional<FitPosition<Scalar>> resume = std::exchange(m_resume, std::nullopt);
     if (resume) restore(*resume, net, train_idx, rng, optimizer, state, history, best_weights);
+    // What the optimizer has now; a rate a callback sets from on_train_begin on is applied before
+    // the next step.
+    double applied_lr = state.learning_rate;
     for (auto& c : m_callbacks) c->on_train_begin(state);
     for (std::size_t i = 0; resume && i < m_callbacks.size(); ++i) {
       m_callbacks[i]->load_state(resume->callbacks[i]);
@@ -423,7 +428,6 @@ class Trainer {
     const bool bar = m_options.progress == Progress::bar ||
                      (m_options.progress == Progress::automatic && isatty(STDOUT_FILENO));
     const Eigen::Index batches = (n + batch - 1) / batch;
-    double applied_lr = state.learning_rate;  // what the optimizer has (see restore)
     for (int epoch = state.epoch + 1; epoch <= m_options.epochs && !state.stop; ++epoch) {
       state.epoch = epoch;
       for (auto& c : m_callbacks) c->on_epoch_begin(state);
