@@ -117,7 +117,7 @@ class Sequential {
   }
 
   /// Splits the forward and backward passes over `threads` threads (1: the calling thread only):
-  /// each thread takes a share of the batch's columns, and of the weight gradients' rows. The
+  /// each thread takes a share of the batch's columns, and of the weight gradients' columns. The
   /// results do not depend on the thread count, except for float summation order in the products.
   void set_threads(int threads) {
     if (threads < 1) {
@@ -239,7 +239,7 @@ class Sequential {
     m_output_gradient.resize(outputs(), m_capacity);  // no-op once sized
     // Each thread back-propagates its share of the columns, as in forward(); a Dense layer's
     // weight gradient sums over every column, so there the threads wait for each other and then
-    // split its rows instead.
+    // split its columns (the inputs) instead.
     auto pass = [&](int p) {
       const auto [c0, n] = descent::detail::part_range(m_batch, threads(), p);
       m_output_gradient.middleCols(c0, n) = grad_output.middleCols(c0, n);
