@@ -372,23 +372,23 @@ class Sequential {
       auto mask = s.mask.middleCols(c0, n);
       Scalar* m = mask.data();
       const Eigen::Index first = c0 * s.outputs, last = first + mask.size();
-      const auto unit = [&](Eigen::Index k, std::uint64_t bits) {
-        m[k - first] = ((bits >> 16 * (k % 4)) & 0xffff) >= threshold ? keep : Scalar(0);
-      };
       const auto bits_of = [&](Eigen::Index d) {
         return detail::mix64(m_dropout.key + (draw + std::uint64_t(d)) * 0x9e3779b97f4a7c15ull);
+      };
+      const auto decide = [&](std::uint64_t bits, Eigen::Index u) {  // unit u of 4 in a draw
+        return ((bits >> 16 * u) & 0xffff) >= threshold ? keep : Scalar(0);
       };
       // Whole draws in the middle (a loop the compiler vectorizes), part draws at the ends.
       const Eigen::Index whole_begin = (first + 3) / 4, whole_end = last / 4;
       Eigen::Index k = first;
-      for (; k < std::min(last, 4 * whole_begin); ++k) unit(k, bits_of(k / 4));
+      for (; k < std::min(last, 4 * whole_begin); ++k) m[k - first] = decide(bits_of(k / 4), k % 4);
       for (Eigen::Index d = whole_begin; d < whole_end; ++d) {
         const std::uint64_t bits = bits_of(d);
-        for (int u = 0; u < 4; ++u) {
-          m[4 * d + u - first] = ((bits >> 16 * u) & 0xffff) >= threshold ? keep : Scalar(0);
-        }
+        for (int u = 0; u < 4; ++u) m[4 * d + u - first] = decide(bits, u);
       }
-      for (k = std::max(k, 4 * whole_end); k < last; ++k) unit(k, bits_of(k / 4));
+      for (k = std::max(k, 4 * whole_end); k < last; ++k) {
+        m[k - first] = decide(bits_of(k / 4), k % 4);
+      }
       out = in.cwiseProduct(mask);
       draw += static_cast<std::uint64_t>(draws);
     }

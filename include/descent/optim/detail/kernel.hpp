@@ -78,7 +78,7 @@ struct StepSegment {
 /// done. A StepThreads scope sets one for the calling thread; the typed step()s find it here, so
 /// their signature stays the same (descent::nn::Sequential::step is the user of it).
 ///
-/// A tensor is split into equal runs of whole chunks, except the one tensor at `tensor` with
+/// A tensor is split into equal runs, except the one tensor at `tensor` with
 /// `tensor_size` elements: that one by `segments`, which cover it in order (a network's
 /// parameter arena, split as its threads split the gradients, so each updates what it wrote).
 struct StepTeam {
@@ -155,33 +155,29 @@ void for_each_chunk_of(Eigen::DenseBase<P>& param_base, const Eigen::DenseBase<G
     return P::IsRowMajor ? std::pair{out, in} : std::pair{in, out};
   };
 
-  // Contiguous param, grad and state, with a step team: each part walks its own runs (whole
-  // chunks, or its share of every segment). Every update works element by element, so the result
-  // is the same as on one thread.
+  // Contiguous param, grad and state, with a step team: each part walks its share of every
+  // segment (a tensor without segments is one segment of single elements). Every update works
+  // element by element, so the result is the same as on one thread.
   if constexpr (grad_direct) {
     const StepTeam* team = step_team;
     if (team != nullptr && team->parts > 1 && flat && grad_in_place && grad_contiguous &&
         inner >= team->parts * min_chunks_per_part * chunk) {
-      const Eigen::Index chunks = (inner + chunk - 1) / chunk;
-      const Eigen::Index per_part = part_share(chunks, team->parts) * chunk;
+      const StepSegment whole{0, inner, 1};
       const bool by_segments = team->tensor == param.data() && team->tensor_size == inner;
+      const StepSegment* const segments = by_segments ? team->segments : &whole;
+      const std::size_t segment_count = by_segments ? team->segment_count : 1;
       T* const p = param.data();
       const T* const g = grad.data();
-      const auto walk_run = [&](Eigen::Index begin, Eigen::Index end) {
-        for (Eigen::Index i = begin; i < end; i += chunk) {
-          const Eigen::Index len = std::min(chunk, end - i);
-          update(Contiguous(p + i, len), ConstContiguous(g + i, len),
-                 Contiguous(state + i, len)...);
-        }
-      };
       auto walk = [&](int part) {
-        if (!by_segments) {
-          return walk_run(std::min(inner, part * per_part), std::min(inner, (part + 1) * per_part));
-        }
-        for (std::size_t k = 0; k < team->segment_count; ++k) {
-          const StepSegment& s = team->segments[k];
+        for (std::size_t k = 0; k < segment_count; ++k) {
+          const StepSegment& s = segments[k];
           const auto [first, units] = part_range(s.units, team->parts, part);
-          walk_run(s.offset + first * s.unit_size, s.offset + (first + units) * s.unit_size);
+          const Eigen::Index end = s.offset + (first + units) * s.unit_size;
+          for (Eigen::Index i = s.offset + first * s.unit_size; i < end; i += chunk) {
+            const Eigen::Index len = std::min(chunk, end - i);
+            update(Contiguous(p + i, len), ConstContiguous(g + i, len),
+                   Contiguous(state + i, len)...);
+          }
         }
       };
       using Walk = decltype(walk);
