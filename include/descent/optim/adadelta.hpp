@@ -77,10 +77,17 @@ class Adadelta {
   /// if the shapes or the state's sizes do not match.
   template <class Param, class Grad>
   void step(Param&& param, const Eigen::DenseBase<Grad>& grad, State& state) const {
-    const Options& o = m_options;
     detail::check_step<Scalar, Param>(class_name, param, grad);
     detail::check_buffer(class_name, "square_avg", state.square_avg, param.size());
     detail::check_buffer(class_name, "acc_delta", state.acc_delta, param.size());
+    detail::for_each_chunk(param, grad, next_update(state), state.square_avg.data(),
+                           state.acc_delta.data());
+  }
+
+ private:
+  // Advances the state to this step and returns its chunk update (see detail::for_each_chunk).
+  auto next_update(State& state) const {
+    const Options& o = m_options;
     ++state.step;
     const auto update = [o](auto&& p, const auto& g, auto&& square_avg, auto&& acc_delta) {
       detail::ChunkScratch<Scalar> scratch;
@@ -90,11 +97,9 @@ class Adadelta {
       detail::running_average(acc_delta, delta * delta, o.rho);
       p -= o.learning_rate * delta;
     };
-    detail::for_each_chunk(param, grad, detail::with_l2_decay(o.weight_decay, update),
-                           state.square_avg.data(), state.acc_delta.data());
+    return detail::with_l2_decay(o.weight_decay, update);
   }
 
- private:
   Options m_options;
 };
 

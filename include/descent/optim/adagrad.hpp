@@ -79,20 +79,22 @@ class AdaGrad {
   void step(Param&& param, const Eigen::DenseBase<Grad>& grad, State& state) const {
     detail::check_step<Scalar, Param>(class_name, param, grad);
     detail::check_buffer(class_name, "sum", state.sum, param.size());
+    detail::for_each_chunk(param, grad, next_update(state), state.sum.data());
+  }
+
+ private:
+  // Advances the state to this step and returns its chunk update (see detail::for_each_chunk).
+  auto next_update(State& state) const {
     const std::int64_t t = ++state.step;
     const auto lr = static_cast<Scalar>(
         double(m_options.learning_rate) / (1.0 + double(t - 1) * double(m_options.lr_decay)));
     const Scalar eps = m_options.epsilon;
-    detail::for_each_chunk(param, grad,
-                           detail::with_l2_decay(m_options.weight_decay,
-                                                 [=](auto&& p, const auto& g, auto&& sum) {
-                                                   sum += g * g;
-                                                   p -= lr * (g / (detail::sqrt(sum) + eps));
-                                                 }),
-                           state.sum.data());
+    return detail::with_l2_decay(m_options.weight_decay, [=](auto&& p, const auto& g, auto&& sum) {
+      sum += g * g;
+      p -= lr * (g / (detail::sqrt(sum) + eps));
+    });
   }
 
- private:
   Options m_options;
 };
 

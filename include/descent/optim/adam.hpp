@@ -76,6 +76,15 @@ class AdamFamily {
     check_buffer(who, "exp_avg", state.exp_avg, n);
     check_buffer(who, "exp_avg_sq", state.exp_avg_sq, n);
     if (o.amsgrad) check_buffer(who, "max_exp_avg_sq", state.max_exp_avg_sq, n);
+    Scalar* max_sq = o.amsgrad ? state.max_exp_avg_sq.data() : state.exp_avg_sq.data();
+    for_each_chunk(param, grad, next_update(state), state.exp_avg.data(), state.exp_avg_sq.data(),
+                   max_sq);
+  }
+
+ private:
+  // Advances the state to this step and returns its chunk update (see detail::for_each_chunk).
+  auto next_update(State& state) const {
+    const Options& o = m_options;
     const auto t = double(++state.step);
 
     // Scalars in double, as PyTorch computes them in Python, then rounded once to Scalar.
@@ -84,7 +93,6 @@ class AdamFamily {
     const bool decoupled = o.decoupled_weight_decay && o.weight_decay != 0;
     const auto decay = Scalar(1 - double(o.learning_rate) * double(o.weight_decay));
     const Scalar l2 = o.decoupled_weight_decay ? Scalar(0) : o.weight_decay;
-    Scalar* max_sq = o.amsgrad ? state.max_exp_avg_sq.data() : state.exp_avg_sq.data();
 
     const auto update = [=](auto&& p, const auto& g, auto&& m, auto&& v, auto&& v_max) {
       running_average(m, g, o.beta1);
@@ -97,11 +105,9 @@ class AdamFamily {
         p -= step_size * (m / (sqrt(v) / bias_correction2_sqrt + o.epsilon));
       }
     };
-    for_each_chunk(param, grad, with_l2_decay(l2, update), state.exp_avg.data(),
-                   state.exp_avg_sq.data(), max_sq);
+    return with_l2_decay(l2, update);
   }
 
- private:
   Options m_options;
 };
 

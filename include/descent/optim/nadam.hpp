@@ -92,10 +92,17 @@ class Nadam {
   /// if the shapes or the state's sizes do not match.
   template <class Param, class Grad>
   void step(Param&& param, const Eigen::DenseBase<Grad>& grad, State& state) const {
-    const Options& o = m_options;
     detail::check_step<Scalar, Param>(class_name, param, grad);
     detail::check_buffer(class_name, "exp_avg", state.exp_avg, param.size());
     detail::check_buffer(class_name, "exp_avg_sq", state.exp_avg_sq, param.size());
+    detail::for_each_chunk(param, grad, next_update(state), state.exp_avg.data(),
+                           state.exp_avg_sq.data());
+  }
+
+ private:
+  // Advances the state to this step and returns its chunk update (see detail::for_each_chunk).
+  auto next_update(State& state) const {
+    const Options& o = m_options;
     const auto t = double(++state.step);
 
     const double lr = o.learning_rate, beta1 = o.beta1, decay_rate = o.momentum_decay;
@@ -117,11 +124,9 @@ class Nadam {
       const auto denom = detail::sqrt(v / bias_correction2) + o.epsilon;
       p -= grad_coef * (g / denom) + avg_coef * (m / denom);
     };
-    detail::for_each_chunk(param, grad, detail::with_l2_decay(l2, update), state.exp_avg.data(),
-                           state.exp_avg_sq.data());
+    return detail::with_l2_decay(l2, update);
   }
 
- private:
   Options m_options;
 };
 

@@ -101,10 +101,18 @@ class RMSProp {
     detail::check_buffer(class_name, "square_avg", state.square_avg, n);
     if (o.centered) detail::check_buffer(class_name, "grad_avg", state.grad_avg, n);
     if (o.momentum > 0) detail::check_buffer(class_name, "momentum_buffer", state.momentum_buffer, n);
-    ++state.step;
     // Unused buffers are empty; hand the kernel a valid pointer for them all the same.
     Scalar* grad_avg = o.centered ? state.grad_avg.data() : state.square_avg.data();
     Scalar* momentum_buffer = o.momentum > 0 ? state.momentum_buffer.data() : state.square_avg.data();
+    detail::for_each_chunk(param, grad, next_update(state), state.square_avg.data(), grad_avg,
+                           momentum_buffer);
+  }
+
+ private:
+  // Advances the state to this step and returns its chunk update (see detail::for_each_chunk).
+  auto next_update(State& state) const {
+    const Options& o = m_options;
+    ++state.step;
     const auto update = [o](auto&& p, const auto& g, auto&& square_avg, auto&& grad_avg,
                             auto&& buf) {
       detail::running_average(square_avg, g * g, o.rho);
@@ -128,11 +136,9 @@ class RMSProp {
         finish(detail::sqrt(square_avg) + o.epsilon);
       }
     };
-    detail::for_each_chunk(param, grad, detail::with_l2_decay(o.weight_decay, update),
-                           state.square_avg.data(), grad_avg, momentum_buffer);
+    return detail::with_l2_decay(o.weight_decay, update);
   }
 
- private:
   Options m_options;
 };
 

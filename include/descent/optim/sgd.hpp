@@ -63,14 +63,18 @@ class SGD {
   template <class Param, class Grad>
   void step(Param&& param, const Eigen::DenseBase<Grad>& grad, State& state) const {
     detail::check_step<Scalar, Param>(class_name, param, grad);
-    ++state.step;
-    const Scalar lr = m_options.learning_rate;
-    detail::for_each_chunk(param, grad,
-                           detail::with_l2_decay(m_options.weight_decay,
-                                                 [lr](auto&& p, const auto& g) { p -= lr * g; }));
+    detail::for_each_chunk(param, grad, next_update(state));
   }
 
  private:
+  // Advances the state to this step and returns its chunk update (see detail::for_each_chunk).
+  auto next_update(State& state) const {
+    ++state.step;
+    const Scalar lr = m_options.learning_rate;
+    return detail::with_l2_decay(m_options.weight_decay,
+                                 [lr](auto&& p, const auto& g) { p -= lr * g; });
+  }
+
   Options m_options;
 };
 

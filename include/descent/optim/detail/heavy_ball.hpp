@@ -22,6 +22,25 @@ struct MomentumState {
 
 /// buf <- g on the first step, then momentum * buf + (1 - dampening) * g;
 /// param <- param - lr * buf, or with nesterov param <- param - lr * (g + momentum * buf).
+/// The update of one chunk; it depends on Scalar only, so it is compiled once per Scalar.
+template <class Scalar>
+auto heavy_ball_update(bool first, Scalar lr, Scalar momentum, Scalar dampening,
+                       Scalar weight_decay, bool nesterov) {
+  return with_l2_decay(weight_decay, [=](auto&& p, const auto& g, auto&& buf) {
+    if (first) {
+      buf = g;
+    } else {
+      buf = buf * momentum + g * (Scalar(1) - dampening);
+    }
+    if (nesterov) {
+      p -= lr * (g + momentum * buf);
+    } else {
+      p -= lr * buf;
+    }
+  });
+}
+
+/// A Momentum or Nesterov step: checks, advances the state, and runs heavy_ball_update.
 template <class Scalar, class Param, class Grad>
 void heavy_ball_step(std::string_view who, Param& param, const Eigen::DenseBase<Grad>& grad,
                      MomentumState<Scalar>& state, Scalar lr, Scalar momentum, Scalar dampening,
@@ -31,19 +50,7 @@ void heavy_ball_step(std::string_view who, Param& param, const Eigen::DenseBase<
   const bool first = state.step == 0;
   ++state.step;
   for_each_chunk(param, grad,
-                 with_l2_decay(weight_decay,
-                               [=](auto&& p, const auto& g, auto&& buf) {
-                                 if (first) {
-                                   buf = g;
-                                 } else {
-                                   buf = buf * momentum + g * (Scalar(1) - dampening);
-                                 }
-                                 if (nesterov) {
-                                   p -= lr * (g + momentum * buf);
-                                 } else {
-                                   p -= lr * buf;
-                                 }
-                               }),
+                 heavy_ball_update(first, lr, momentum, dampening, weight_decay, nesterov),
                  state.momentum_buffer.data());
 }
 

@@ -110,6 +110,14 @@ class StepThreads {
 /// eight chunks of Adam about five).
 inline constexpr Eigen::Index min_chunks_per_part = 8;
 
+/// Runs an update on one chunk. Never inlined, so the update is compiled once per optimizer and
+/// Scalar however many tensor types step() sees, and GCC does not analyse it for a fixed-size
+/// param's size (Eigen's packet loops, dead at that size, would draw false -Warray-bounds).
+template <class Update, class... Chunks>
+[[gnu::noinline]] void update_chunk(const Update& update, Chunks... chunks) {
+  update(chunks...);
+}
+
 /// The chunk walk of for_each_chunk, for a grad that is safe to read lazily.
 template <class P, class G, class Update, class... S>
 void for_each_chunk_of(Eigen::DenseBase<P>& param_base, const Eigen::DenseBase<G>& grad_base,
@@ -175,8 +183,8 @@ void for_each_chunk_of(Eigen::DenseBase<P>& param_base, const Eigen::DenseBase<G
           const Eigen::Index end = s.offset + (first + units) * s.unit_size;
           for (Eigen::Index i = s.offset + first * s.unit_size; i < end; i += chunk) {
             const Eigen::Index len = std::min(chunk, end - i);
-            update(Contiguous(p + i, len), ConstContiguous(g + i, len),
-                   Contiguous(state + i, len)...);
+            update_chunk(update, Contiguous(p + i, len), ConstContiguous(g + i, len),
+                         Contiguous(state + i, len)...);
           }
         }
       };
@@ -187,53 +195,61 @@ void for_each_chunk_of(Eigen::DenseBase<P>& param_base, const Eigen::DenseBase<G
     }
   }
 
-  Eigen::Array<T, chunk, 1> grad_copy;
+  // Everything else is walked chunk by chunk too. A strided param or grad chunk, or one computed
+  // from an expression, is copied into a contiguous one first (and the param's written back), so
+  // the update always sees contiguous arrays: one instantiation of it, vectorized, whatever the
+  // tensors' types.
+  Eigen::Array<T, chunk, 1> grad_copy, param_copy;
   for (Eigen::Index j = 0; j < outer; ++j) {
     for (Eigen::Index i = 0; i < inner; i += chunk) {
       const Eigen::Index len = std::min(chunk, inner - i);
       const Eigen::Index offset = j * param.innerSize() + i;
-      T* p = param.data() + j * param.outerStride() + i * p_stride;
 
-      const auto run = [&](auto&& g) {
-        if (p_stride == 1) {
-          update(Contiguous(p, len), g, Contiguous(state + offset, len)...);
-        } else {
-          update(Strided(p, len, Eigen::InnerStride<>(p_stride)), g,
-                 Contiguous(state + offset, len)...);
-        }
-      };
-
-      if constexpr (grad_direct) {
-        if (grad_in_place) {
-          const T* g = grad.data() + j * grad.outerStride() + i * grad.innerStride();
-          if (grad.innerStride() == 1) {
-            run(ConstContiguous(g, len));
-          } else {
-            run(ConstStrided(g, len, Eigen::InnerStride<>(grad.innerStride())));
+      // The grad's chunk: read in place where it is contiguous and laid out like the param.
+      const auto grad_chunk = [&]() -> const T* {
+        if constexpr (grad_direct) {
+          if (grad_in_place) {
+            const T* g = grad.data() + j * grad.outerStride() + i * grad.innerStride();
+            if (grad.innerStride() == 1) return g;
+            grad_copy.head(len) = ConstStrided(g, len, Eigen::InnerStride<>(grad.innerStride()));
+            return grad_copy.data();
           }
-          continue;
         }
-      }
-      if constexpr (G::IsVectorAtCompileTime) {
-        if constexpr (G::RowsAtCompileTime == 1) {
-          grad_copy.head(len) = grad.segment(offset, len).transpose().array();
+        if constexpr (G::IsVectorAtCompileTime) {
+          if constexpr (G::RowsAtCompileTime == 1) {
+            grad_copy.head(len) = grad.segment(offset, len).transpose().array();
+          } else {
+            grad_copy.head(len) = grad.segment(offset, len).array();
+          }
         } else {
-          grad_copy.head(len) = grad.segment(offset, len).array();
+          for (Eigen::Index k = 0; k < len; ++k) {
+            const auto [r, c] = position(j, i + k);
+            grad_copy[k] = grad.coeff(r, c);
+          }
         }
+        return grad_copy.data();
+      };
+      const ConstContiguous g(grad_chunk(), len);
+
+      T* p = param.data() + j * param.outerStride() + i * p_stride;
+      if (p_stride == 1) {
+        update_chunk(update, Contiguous(p, len), g, Contiguous(state + offset, len)...);
       } else {
-        for (Eigen::Index k = 0; k < len; ++k) {
-          const auto [r, c] = position(j, i + k);
-          grad_copy[k] = grad.coeff(r, c);
-        }
+        Strided strided(p, len, Eigen::InnerStride<>(p_stride));
+        param_copy.head(len) = strided;
+        update_chunk(update, Contiguous(param_copy.data(), len), g,
+                     Contiguous(state + offset, len)...);
+        strided = param_copy.head(len);
       }
-      run(ConstContiguous(grad_copy.data(), len));
     }
   }
 }
 
 /// Calls `update(p, g, s...)` over matching chunks of param, grad and each state buffer.
-/// p and s are writable Eigen arrays, g a read-only one, all of the same length (at most
-/// chunk_size). State buffers hold the parameter's elements in its storage order.
+/// p and s are writable Eigen::Map<Buffer<T>>, g an Eigen::Map<const Buffer<T>>, all contiguous
+/// and of the same length (at most chunk_size). So an update made where only the Scalar is known
+/// (not inside a step() templated on the tensors' types) is compiled once per Scalar.
+/// State buffers hold the parameter's elements in its storage order.
 /// The update must write p last: when weight decay is folded into g, g reads p.
 ///
 /// A grad that Eigen would evaluate before use (a product such as A * w) is evaluated here, once,
