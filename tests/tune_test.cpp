@@ -262,7 +262,7 @@ TEST_CASE("The grid sampler visits every combination once in prod(axes) trials")
     const auto k = t.suggest_int("k", 0, 2);
     const auto act = t.suggest_categorical("act", {"relu", "tanh"});
     const double lr = t.suggest_float("lr", 1e-3, 1e-1, {.log = true});
-    seen.insert(std::to_string(k) + act + tune::detail::number_text(lr));
+    seen.insert(std::to_string(k) + act + tune::detail::format_number(lr));
     return lr;
   }, 18);
   CHECK(seen.size() == 18);

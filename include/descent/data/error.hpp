@@ -3,10 +3,10 @@
 // corrupt gzip stream, a malformed IDX header, a CSV field that is not a number. Its message names
 // the file (and for CSV the line and column) and what was wrong.
 
-#include <charconv>
 #include <stdexcept>
 #include <string>
-#include <system_error>
+
+#include "../detail/format.hpp"
 
 namespace descent::data {
 
@@ -19,12 +19,8 @@ class DataError : public std::runtime_error {
 
 namespace detail {
 
-/// Shortest text that reads back to the same double ("0.1", "1e+300"), for messages.
-inline std::string format_number(double value) {
-  char buffer[32];
-  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
-  return ec == std::errc() ? std::string(buffer, end) : std::to_string(value);
-}
+using descent::detail::format_number;  // shortest round-trip text, for messages
+using descent::detail::quote_excerpt;  // a piece of the input, quoted, cut and escaped
 
 }  // namespace detail
 }  // namespace descent::data

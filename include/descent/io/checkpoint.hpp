@@ -98,7 +98,7 @@ std::vector<std::string> layer_descriptions(const nn::Sequential<Scalar>& net) {
           } else if constexpr (std::is_same_v<L, nn::Activation>) {
             layers.emplace_back(nn::to_string(layer));
           } else {
-            layers.push_back("dropout " + descent::detail::format_value(layer.rate));
+            layers.push_back("dropout " + descent::detail::format_number(layer.rate));
           }
         },
         net.layer(i));

@@ -272,7 +272,7 @@ class Sequential {
             } else if constexpr (std::is_same_v<L, Activation>) {
               text += std::string(to_string(l)) + "\n";
             } else {
-              text += "dropout " + descent::detail::format_value(l.rate) + "\n";
+              text += "dropout " + descent::detail::format_number(l.rate) + "\n";
             }
           },
           s.layer);

@@ -301,7 +301,7 @@ class Optimizer {
         // A step count: converting anything else to an integer would be undefined behaviour.
         if (std::is_integral_v<T> && !(it->second >= 0 && it->second <= 0x1p53 &&
                                        it->second == std::floor(it->second))) {
-          throw std::invalid_argument(who + key + " is " + detail::format_value(it->second) +
+          throw std::invalid_argument(who + key + " is " + detail::format_number(it->second) +
                                       ", not a count from 0 to 2^53");
         }
       } else {
@@ -447,7 +447,7 @@ Optimizer<Scalar> make_optimizer(std::string_view name,
 template <class Scalar>
 Optimizer<Scalar> make_optimizer(std::string_view name, const std::map<std::string, double>& options) {
   std::string text;
-  for (const auto& [key, value] : options) text += key + "=" + detail::format_value(value) + ",";
+  for (const auto& [key, value] : options) text += key + "=" + detail::format_number(value) + ",";
   return make_optimizer<Scalar>(name, text);
 }
 

@@ -3,7 +3,6 @@
 // kept in one "internal" double: a float as itself, an int as itself, a categorical as the index
 // of its choice. Samplers work on internal values; trials hand out external ones.
 
-#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <stdexcept>
@@ -12,16 +11,13 @@
 #include <variant>
 #include <vector>
 
+#include "../detail/format.hpp"
+
 namespace descent::tune {
 
 namespace detail {
 
-/// Shortest text that reads back to exactly v; std::to_chars ignores the locale.
-inline std::string number_text(double v) {
-  char buf[32];
-  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  return ec == std::errc{} ? std::string(buf, end) : std::string("nan");
-}
+using descent::detail::format_number;  // shortest text that reads back to exactly the value
 
 [[noreturn]] inline void bad_param(std::string_view name, const std::string& what) {
   throw std::invalid_argument("descent::tune: parameter '" + std::string(name) + "': " + what);
@@ -49,8 +45,8 @@ struct FloatDistribution {
   }
   /// "float in [low, high]", with ", log" and ", step s" as they apply.
   std::string describe() const {
-    return "float in [" + detail::number_text(low) + ", " + detail::number_text(high) + "]" +
-           (log ? ", log" : "") + (step > 0 ? ", step " + detail::number_text(step) : "");
+    return "float in [" + detail::format_number(low) + ", " + detail::format_number(high) + "]" +
+           (log ? ", log" : "") + (step > 0 ? ", step " + detail::format_number(step) : "");
   }
 };
 
@@ -109,14 +105,14 @@ inline bool contains(const Distribution& d, double internal) {
 /// Checks a float space and returns it with high snapped down onto the step grid.
 inline FloatDistribution make_float(std::string_view name, double low, double high, bool log,
                                     double step) {
-  const std::string range = "[" + detail::number_text(low) + ", " + detail::number_text(high) + "]";
+  const std::string range = "[" + detail::format_number(low) + ", " + detail::format_number(high) + "]";
   if (!std::isfinite(low) || !std::isfinite(high)) detail::bad_param(name, "bounds must be finite, got " + range);
   if (low > high) detail::bad_param(name, "low > high in " + range);
   if (log && low <= 0) detail::bad_param(name, "log needs low > 0, got " + range);
   if (!(step >= 0) || !std::isfinite(step)) {
-    detail::bad_param(name, "step must be finite and >= 0, got " + detail::number_text(step));
+    detail::bad_param(name, "step must be finite and >= 0, got " + detail::format_number(step));
   }
-  if (log && step > 0) detail::bad_param(name, "log and step cannot be combined (step " + detail::number_text(step) + ")");
+  if (log && step > 0) detail::bad_param(name, "log and step cannot be combined (step " + detail::format_number(step) + ")");
   if (step > 0) {
     // Like Optuna: the range shrinks to the last grid point below high.
     const double k = std::floor((high - low) / step + 1e-9);
@@ -159,8 +155,8 @@ inline CategoricalDistribution make_categorical(std::string_view name,
 /// The space as one line of text, as the SQL storages keep it.
 inline std::string to_text(const Distribution& d) {
   if (const auto* f = std::get_if<FloatDistribution>(&d)) {
-    return "float " + detail::number_text(f->low) + " " + detail::number_text(f->high) + " " +
-           (f->log ? "1" : "0") + " " + detail::number_text(f->step);
+    return "float " + detail::format_number(f->low) + " " + detail::format_number(f->high) + " " +
+           (f->log ? "1" : "0") + " " + detail::format_number(f->step);
   }
   if (const auto* i = std::get_if<IntDistribution>(&d)) {
     return "int " + std::to_string(i->low) + " " + std::to_string(i->high) + " " +

@@ -71,7 +71,7 @@ struct Param {
   /// "0.001", "3", "relu"
   std::string text() const {
     const ParamValue v = value();
-    if (const auto* d = std::get_if<double>(&v)) return detail::number_text(*d);
+    if (const auto* d = std::get_if<double>(&v)) return detail::format_number(*d);
     if (const auto* i = std::get_if<std::int64_t>(&v)) return std::to_string(*i);
     return std::get<std::string>(v);
   }

@@ -257,7 +257,7 @@ class PostgresqlStorage : public Storage {
   }
 
   static std::string text(std::int64_t v) { return std::to_string(v); }
-  static std::string real_text(double v) { return std::isnan(v) ? std::string() : detail::number_text(v); }
+  static std::string real_text(double v) { return std::isnan(v) ? std::string() : detail::format_number(v); }
 
   /// Runs sql with text parameters ($1, $2 ...); `null` marks parameters sent as NULL.
   Result query(const char* sql, const std::vector<std::string>& params, const std::vector<bool>& null = {}) {

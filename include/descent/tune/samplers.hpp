@@ -120,7 +120,7 @@ class GridSampler : public Sampler {
     if (const auto it = m_options.values.find(name); it != m_options.values.end()) {
       for (const double v : it->second) {
         if (!contains(distribution, v)) {
-          detail::bad_param(name, "grid value " + detail::number_text(v) + " is outside " + describe(distribution));
+          detail::bad_param(name, "grid value " + detail::format_number(v) + " is outside " + describe(distribution));
         }
       }
       if (it->second.empty()) detail::bad_param(name, "grid has no values");

@@ -110,7 +110,7 @@ class Trial {
     const double internal = m_sampler->sample(m_history, m_direction, m_trial, name, distribution);
     if (!contains(distribution, internal)) {
       throw std::logic_error("descent::tune: the sampler gave parameter '" + name + "' the value " +
-                             detail::number_text(internal) + ", outside " + describe(distribution));
+                             detail::format_number(internal) + ", outside " + describe(distribution));
     }
     Param param{std::move(distribution), internal};
     m_storage->set_param(m_trial.id, name, param);

@@ -50,9 +50,9 @@ class TpeSampler : public Sampler {
     };
     if (m_options.n_startup_trials < 0) fail("n_startup_trials must be >= 0, got " + std::to_string(m_options.n_startup_trials));
     if (m_options.n_ei_candidates < 1) fail("n_ei_candidates must be >= 1, got " + std::to_string(m_options.n_ei_candidates));
-    if (!(m_options.gamma > 0 && m_options.gamma <= 1)) fail("gamma must be in (0, 1], got " + detail::number_text(m_options.gamma));
+    if (!(m_options.gamma > 0 && m_options.gamma <= 1)) fail("gamma must be in (0, 1], got " + detail::format_number(m_options.gamma));
     if (m_options.max_good < 1) fail("max_good must be >= 1, got " + std::to_string(m_options.max_good));
-    if (!(m_options.prior_weight > 0)) fail("prior_weight must be > 0, got " + detail::number_text(m_options.prior_weight));
+    if (!(m_options.prior_weight > 0)) fail("prior_weight must be > 0, got " + detail::format_number(m_options.prior_weight));
   }
 
   /// The options it was made with.

@@ -2,14 +2,14 @@
 // Options as data: every optimizer lists its fields once (name + member pointer), and that one
 // table serves validation messages, "key=value" parsing, printing, and the list of valid keys.
 
-#include <charconv>
 #include <cmath>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <tuple>
 #include <type_traits>
+
+#include "../../detail/format.hpp"
 
 namespace descent::detail {
 
@@ -24,25 +24,13 @@ constexpr Field<Options, T> field(std::string_view name, T Options::*member) {
   return {name, member};
 }
 
-/// Shortest text that reads back to the same value ("0.9" for 0.9f, not 0.899999976).
-template <class T>
-std::string format_value(T value) {
-  if constexpr (std::is_same_v<T, bool>) {
-    return value ? "true" : "false";
-  } else {
-    char buf[64];
-    const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);  // shortest round trip
-    return ec == std::errc{} ? std::string(buf, end) : std::string("?");
-  }
-}
-
 // ---- validation -------------------------------------------------------------------------------
 
 template <class T>
 [[noreturn]] void reject(std::string_view who, std::string_view name, T value,
                          std::string_view rule) {
   throw std::invalid_argument("descent::" + std::string(who) + ": " + std::string(name) +
-                              " must be " + std::string(rule) + ", got " + format_value(value));
+                              " must be " + std::string(rule) + ", got " + format_number(value));
 }
 
 template <class T>
@@ -158,7 +146,7 @@ std::string format_options(const typename Opt::Options& options) {
     if (!text.empty()) text += ',';
     text.append(name).append("=").append(value);
   };
-  std::apply([&](const auto&... f) { (add(f.name, format_value(options.*(f.member))), ...); },
+  std::apply([&](const auto&... f) { (add(f.name, format_number(options.*(f.member))), ...); },
              Opt::option_fields());
   return text;
 }
