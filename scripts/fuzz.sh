@@ -8,7 +8,8 @@
 # Builds them with clang into build-fuzz/, seeds each with small valid inputs written below, and
 # runs each for FUZZ_SECONDS seconds (default 60). A crash, a sanitizer report, a leak, a timeout
 # or an out-of-memory fails the script; the input that caused it is kept in build-fuzz/findings/.
-# The corpus grows in build-fuzz/corpus/<target> from run to run.
+# The corpus grows in build-fuzz/corpus/<target> from run to run. FUZZ_DIR sets another folder
+# than build-fuzz/ (two fuzzing runs at once each need their own).
 #
 #   scripts/fuzz.sh                      # every target, 60 s each
 #   FUZZ_SECONDS=10 scripts/fuzz.sh csv  # one target, 10 s
@@ -19,24 +20,25 @@ cd "$(dirname "$0")/.."
 require_packages $BUILD_PACKAGES clang-14 libclang-rt-14-dev gzip
 
 seconds=${FUZZ_SECONDS:-60}
-targets=${*:-idx csv flags checkpoint}
+targets=${*:-$(cd fuzz && ls *_fuzz.cpp | sed 's/_fuzz.cpp$//' | tr '\n' ' ')}
+dir=${FUZZ_DIR:-build-fuzz}
 for target in $targets; do
   [ -f "fuzz/${target}_fuzz.cpp" ] || { echo "error: no fuzz target '$target' (fuzz/*_fuzz.cpp)" >&2; exit 2; }
 done
 
-cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=Debug \
+cmake -S . -B "$dir" -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=Debug \
       -DDESCENT_BUILD_FUZZ=ON -DDESCENT_BUILD_TESTS=OFF -DDESCENT_BUILD_EXAMPLES=OFF \
-      -DDESCENT_BUILD_BENCH=OFF -DDESCENT_INSTALL=OFF >build-fuzz.log 2>&1 ||
-  { cat build-fuzz.log >&2; echo "error: cmake configure of build-fuzz failed (log above)" >&2; exit 1; }
-rm -f build-fuzz.log
+      -DDESCENT_BUILD_BENCH=OFF -DDESCENT_INSTALL=OFF >"$dir.log" 2>&1 ||
+  { cat "$dir.log" >&2; echo "error: cmake configure of $dir failed (log above)" >&2; exit 1; }
+rm -f "$dir.log"
 for target in $targets; do
-  cmake --build build-fuzz --target "fuzz_$target" -j"$(nproc)"
+  cmake --build "$dir" --target "fuzz_$target" -j"$(nproc)"
 done
 
 # ---- seeds: one small valid input of each kind -------------------------------------------------
-seeds=build-fuzz/seeds
+seeds=$dir/seeds
 rm -rf "$seeds"
-mkdir -p "$seeds/idx" "$seeds/csv" "$seeds/flags" build-fuzz/findings
+mkdir -p "$seeds/idx" "$seeds/csv" "$seeds/flags" "$dir/findings"
 # IDX: 00 00 <type> <ndims>, big-endian uint32 sizes, big-endian data.
 printf '\000\000\010\003\000\000\000\002\000\000\000\002\000\000\000\002\001\002\003\004\005\006\007\377' >"$seeds/idx/ubyte_2x2x2"
 gzip -c "$seeds/idx/ubyte_2x2x2" >"$seeds/idx/ubyte_2x2x2.gz"
@@ -58,28 +60,31 @@ printf -- '--optimizer\000adamw\000--learning-rate\0000.01\000--options\000beta2
 printf -- '--epochs\0003\000--batch-size\00064\000--hidden\000256,128\000--dropout\0000.2' >"$seeds/flags/network"
 printf -- '--activation\000gelu\000--loss\000mse\000--init\000he_normal\000--seed\0007\000--json\000run.json' >"$seeds/flags/names"
 printf -- '--optimizers\000sgd,adam\000--train-subset\0001000' >"$seeds/flags/showdown"
-# Checkpoints: written by the fuzz target itself through descent::io (see fuzz/checkpoint_fuzz.cpp).
-case " $targets " in
-  *" checkpoint "*) DESCENT_FUZZ_SEEDS="$seeds/checkpoint" build-fuzz/fuzz/fuzz_checkpoint ;;
-esac
+# Checkpoints and studies: each target writes its own seeds through descent when DESCENT_FUZZ_SEEDS
+# names a folder (see fuzz/checkpoint_fuzz.cpp, fuzz/storage_fuzz.cpp).
+for target in $targets; do
+  case $target in
+    checkpoint|storage) DESCENT_FUZZ_SEEDS="$seeds/$target" "$dir/fuzz/fuzz_$target" ;;
+  esac
+done
 
 # ---- run ----------------------------------------------------------------------------------------
 export ASAN_OPTIONS=halt_on_error=1:detect_leaks=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 for target in $targets; do
-  mkdir -p "build-fuzz/corpus/$target"
+  mkdir -p "$dir/corpus/$target"
   dict=""
   [ -f "fuzz/$target.dict" ] && dict="-dict=fuzz/$target.dict"
-  log="build-fuzz/fuzz_$target.log"
+  log="$dir/fuzz_$target.log"
   echo "fuzz_$target: fuzzing for $seconds s (log: $log)"
-  if ! "build-fuzz/fuzz/fuzz_$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-       -print_final_stats=1 -artifact_prefix="build-fuzz/findings/$target-" $dict \
-       "build-fuzz/corpus/$target" "$seeds/$target" >"$log" 2>&1; then
+  if ! "$dir/fuzz/fuzz_$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+       -print_final_stats=1 -artifact_prefix="$dir/findings/$target-" $dict \
+       "$dir/corpus/$target" "$seeds/$target" >"$log" 2>&1; then
     tail -n 40 "$log" >&2
-    echo "error: fuzz_$target found a problem (above); the input is in build-fuzz/findings/" >&2
+    echo "error: fuzz_$target found a problem (above); the input is in $dir/findings/" >&2
     exit 1
   fi
   grep -E '^Done|stat::number_of_executed_units|stat::peak_rss_mb' "$log" | tr '\n' ' '
-  echo "corpus: $(ls "build-fuzz/corpus/$target" | wc -l) inputs"
+  echo "corpus: $(ls "$dir/corpus/$target" | wc -l) inputs"
 done
 echo "fuzz.sh: no problem found in $targets ($seconds s each)"
