@@ -4,9 +4,8 @@
 // against the bytes that are left before it allocates, so no byte string makes it read out of
 // bounds or reserve more memory than the file's own size.
 
-#include <zlib.h>
-
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstdint>
 #include <cstring>
@@ -20,16 +19,22 @@ namespace descent::io::detail {
 
 using Bytes = std::vector<unsigned char>;
 
-/// zlib's CRC-32 (the one of gzip and PNG), fed in pieces because its length is 32-bit.
+/// CRC-32 as gzip, PNG and zlib's crc32() compute it (reflected polynomial 0xEDB88320), here so
+/// that checkpoints need no zlib. A byte at a time from a 256-entry table: a checkpoint is
+/// checked once per load and written once per epoch.
 inline std::uint32_t crc32(const unsigned char* data, std::size_t size) {
-  uLong crc = ::crc32(0L, Z_NULL, 0);
-  while (size > 0) {
-    const auto chunk = static_cast<uInt>(std::min<std::size_t>(size, std::size_t{1} << 30));
-    crc = ::crc32(crc, data, chunk);
-    data += chunk;
-    size -= chunk;
-  }
-  return static_cast<std::uint32_t>(crc);
+  static constexpr auto table = [] {
+    std::array<std::uint32_t, 256> t{};
+    for (std::uint32_t i = 0; i < 256; ++i) {
+      std::uint32_t c = i;
+      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+      t[i] = c;
+    }
+    return t;
+  }();
+  std::uint32_t crc = 0xFFFFFFFFu;
+  for (std::size_t i = 0; i < size; ++i) crc = table[(crc ^ data[i]) & 0xFFu] ^ (crc >> 8);
+  return crc ^ 0xFFFFFFFFu;
 }
 
 /// The unsigned integer with the bits of Scalar (float -> u32, double -> u64).
