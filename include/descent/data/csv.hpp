@@ -1,16 +1,22 @@
 #pragma once
 // Reader for numeric CSV files: an optional header row of names, one optional label column (by
 // name or by 0-based index), every other column a feature. Fields are trimmed of spaces and tabs
-// and may be double-quoted; blank lines are skipped; the separator is configurable.
+// and may be double-quoted; blank lines are skipped; the separator is configurable. Lines end in
+// \n, \r\n or a lone \r (old Mac files), in any mix, as pandas.read_csv and numpy.loadtxt
+// read them. A gzip-compressed file (data.csv.gz, found by its magic 1f 8b, not its name) is read
+// through zlib.
 //
 //   auto table = descent::data::read_csv("iris.csv", {.label = "species"});
 //
-// Problems are DataErrors naming the file, the line and the column:
-//   data.csv:17: column 'x3': 'abc' is not a number
+// Problems are DataErrors naming the file, the line and the column, with the text in question
+// quoted, escaped and cut to 40 bytes:
+//   data.csv:17: column "x3": "abc" is not a number
 //   data.csv:9: 4 fields, expected 5
-// descent::data::load_csv (dataset.hpp) turns the table into a Dataset.
+// Binary input is named for what it is: a zip, bzip2, xz or zstd archive, UTF-16 text, or any
+// file with a NUL byte. descent::data::load_csv (dataset.hpp) turns the table into a Dataset.
 
 #include <descent/data/error.hpp>
+#include <descent/data/input.hpp>
 
 #include <cerrno>
 #include <charconv>
@@ -18,7 +24,7 @@
 #include <concepts>
 #include <cstddef>
 #include <filesystem>
-#include <fstream>
+#include <new>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -96,6 +102,7 @@ class CsvParser {
       : m_source(source), m_options(options) {}
 
   CsvTable parse(std::string_view text) {
+    if (const char* kind = binary_kind(text)) fail_file(std::string(kind) + ", not CSV text");
     if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // a UTF-8 byte order mark
     const char sep = m_options.separator;
     if (sep == '"' || sep == '\n' || sep == '\r' || sep == ' ' || sep == '\0') {
@@ -103,8 +110,9 @@ class CsvParser {
           "descent::data::read_csv: separator cannot be a quote, a newline, a space or NUL");
     }
     if (m_options.label.name() && !m_options.header) {
-      throw std::invalid_argument("descent::data::read_csv: label '" + *m_options.label.name() +
-                                  "' is a column name, but header is false");
+      throw std::invalid_argument("descent::data::read_csv: label " +
+                                  quote_excerpt(*m_options.label.name()) +
+                                  " is a column name, but header is false");
     }
     CsvTable table;
     std::vector<std::string> fields;
@@ -114,6 +122,10 @@ class CsvParser {
     bool first = true;
     while (next_line(text)) {
       if (trim(m_line).empty()) continue;
+      if (const auto nul = m_line.find('\0'); nul != std::string_view::npos) {
+        fail_line("a NUL byte at byte " + std::to_string(nul + 1) +
+                  " of the line: binary data, not CSV text");
+      }
       split(fields);
       if (first) {
         first = false;
@@ -161,16 +173,48 @@ class CsvParser {
     throw DataError(std::string(m_source) + ":" + std::to_string(m_line_number) + ": " + what);
   }
   std::string column_name(std::size_t c) const {
-    if (c < m_names.size()) return "column '" + m_names[c] + "'";
+    if (c < m_names.size()) return "column " + quote_excerpt(m_names[c]);
     return "column " + std::to_string(c) + " (from 0)";
   }
 
+  // What `text` is when it is no CSV text but a known binary format; nullptr otherwise. (Other
+  // binary data is found by its NUL bytes, line by line.)
+  static const char* binary_kind(std::string_view text) {
+    struct Magic {
+      std::string_view bytes;
+      const char* kind;
+    };
+    static constexpr Magic magics[] = {
+        {"\x1F\x8B", "gzip-compressed data"},
+        {"PK\x03\x04", "a zip archive (unzip it first)"},
+        {"BZh", "bzip2-compressed data (decompress it first)"},
+        {std::string_view("\xFD" "7zXZ\0", 6), "xz-compressed data (decompress it first)"},
+        {"\x28\xB5\x2F\xFD", "zstd-compressed data (decompress it first)"},
+        {"\xFF\xFE", "UTF-16 text (save it as UTF-8)"},
+        {"\xFE\xFF", "UTF-16 text (save it as UTF-8)"},
+    };
+    for (const Magic& magic : magics) {
+      if (!text.starts_with(magic.bytes)) continue;
+      // "BZh" could begin a column name: bzip2 follows it with the block size and a block magic.
+      if (magic.bytes == "BZh" && !(text.size() >= 10 && text[3] >= '1' && text[3] <= '9' &&
+                                    text.substr(4, 6) == "1AY&SY")) {
+        continue;
+      }
+      return magic.kind;
+    }
+    return nullptr;
+  }
+
+  // The next line, without its end: \n, \r\n or a lone \r.
   bool next_line(std::string_view& text) {
     if (text.empty()) return false;
-    const auto end = text.find('\n');
+    const auto end = text.find_first_of("\r\n");
     m_line = text.substr(0, end);
-    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
-    if (m_line.ends_with('\r')) m_line.remove_suffix(1);
+    std::size_t skip = text.size();
+    if (end != std::string_view::npos) {
+      skip = end + (text[end] == '\r' && end + 1 < text.size() && text[end + 1] == '\n' ? 2 : 1);
+    }
+    text.remove_prefix(skip);
     ++m_line_number;
     return true;
   }
@@ -242,11 +286,17 @@ class CsvParser {
       }
     }
     if (found == 0) {
+      // At most a few names, each cut: the header row may be as long as the file.
+      constexpr std::size_t shown = 8;
       std::string names;
-      for (const auto& f : fields) names += (names.empty() ? "'" : ", '") + f + "'";
-      fail_file("no column named '" + name + "' for the label (the columns are " + names + ")");
+      for (std::size_t c = 0; c < fields.size() && c < shown; ++c) {
+        names += (c ? ", " : "") + quote_excerpt(fields[c]);
+      }
+      if (fields.size() > shown) names += " and " + std::to_string(fields.size() - shown) + " more";
+      fail_file("no column named " + quote_excerpt(name) + " for the label (the columns are " +
+                names + ")");
     }
-    if (found > 1) fail_file(std::to_string(found) + " columns are named '" + name + "'");
+    if (found > 1) fail_file(std::to_string(found) + " columns are named " + quote_excerpt(name));
     return true;
   }
 
@@ -259,13 +309,13 @@ class CsvParser {
     double value = 0;
     const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
     if (ec == std::errc::result_out_of_range) {
-      fail_line(column_name(column) + ": '" + std::string(field) + "' is out of range");
+      fail_line(column_name(column) + ": " + quote_excerpt(field) + " is out of range");
     }
     if (ec != std::errc() || end != digits.data() + digits.size()) {
-      fail_line(column_name(column) + ": '" + std::string(field) + "' is not a number");
+      fail_line(column_name(column) + ": " + quote_excerpt(field) + " is not a number");
     }
     if (!std::isfinite(value)) {
-      fail_line(column_name(column) + ": '" + std::string(field) + "' is not a finite number");
+      fail_line(column_name(column) + ": " + quote_excerpt(field) + " is not a finite number");
     }
     return value;
   }
@@ -280,24 +330,22 @@ class CsvParser {
 }  // namespace detail
 
 /// Parses CSV text; `source` names it in error messages.
-inline CsvTable parse_csv(std::string_view text, std::string_view source, const CsvOptions& options = {}) {
+inline CsvTable parse_csv(std::string_view text, std::string_view source,
+                          const CsvOptions& options = {}) {
   return detail::CsvParser(source, options).parse(text);
 }
 
-/// Reads a numeric CSV file. See the top of this header for the format and the errors.
+/// Reads a numeric CSV file, raw or gzip-compressed. See the top of this header for the format
+/// and the errors; running out of memory is a DataError naming the file too.
 inline CsvTable read_csv(const std::filesystem::path& path, const CsvOptions& options = {}) {
-  const std::string name = path.string();
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw DataError(name + ": cannot open: is a directory");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw DataError(name + ": cannot open: " + std::generic_category().message(errno));
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) throw DataError(name + ": cannot open: " + ec.message());
-  std::string text(static_cast<std::size_t>(size), '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<std::size_t>(in.gcount()));
-  if (in.bad()) throw DataError(name + ": read error");
-  return parse_csv(text, name, options);
+  detail::DataFile in(path);
+  const std::string text = in.read_all();
+  try {
+    return parse_csv(text, in.name(), options);
+  } catch (const std::bad_alloc&) {
+    in.fail("not enough memory for its numbers (" + std::to_string(text.size()) +
+            " bytes of text)");
+  }
 }
 
 }  // namespace descent::data

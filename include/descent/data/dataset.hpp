@@ -72,15 +72,34 @@ namespace detail {
 template <class Scalar>
 void check_dataset(const Dataset<Scalar>& d, const char* function) {
   if (d.y.rows() > 0 && d.y.cols() != d.x.cols()) {
-    invalid(function, "dataset: x has " + std::to_string(d.x.cols()) + " samples (columns), y has " +
-                          std::to_string(d.y.cols()));
+    invalid(function, "dataset: x has " + std::to_string(d.x.cols()) +
+                          " samples (columns), y has " + std::to_string(d.y.cols()));
+  }
+}
+
+/// Refuses a NaN or an infinity in x (features x samples), naming the first one's feature and
+/// sample: fitted statistics would turn it into a NaN for every sample of that feature.
+template <class Derived>
+void check_finite(const Eigen::DenseBase<Derived>& x, const std::string& function) {
+  if (x.allFinite()) return;
+  for (Eigen::Index j = 0; j < x.cols(); ++j) {
+    for (Eigen::Index i = 0; i < x.rows(); ++i) {
+      if (!std::isfinite(x(i, j))) {
+        invalid(function, "x(" + std::to_string(i) + ", " + std::to_string(j) + ") is " +
+                              format_number(double(x(i, j))) + ": feature " + std::to_string(i) +
+                              " of sample " + std::to_string(j) +
+                              " is not finite (remove or impute it before fitting)");
+      }
+    }
   }
 }
 
 // ---- seeded shuffles -----------------------------------------------------------------------
 
 /// One step of SplitMix64: spreads a seed over all 64 bits.
-inline std::uint64_t splitmix64(std::uint64_t x) { return nn::detail::mix64(x + 0x9E3779B97F4A7C15ull); }
+inline std::uint64_t splitmix64(std::uint64_t x) {
+  return nn::detail::mix64(x + 0x9E3779B97F4A7C15ull);
+}
 
 /// An independent generator for each (seed, stream): epochs and the split never share a sequence.
 inline std::mt19937_64 make_rng(std::uint64_t seed, std::uint64_t stream) {
@@ -107,8 +126,9 @@ inline constexpr std::uint64_t split_stream = 0x5B1177ull;  // epochs use stream
 
 // ---- MNIST ---------------------------------------------------------------------------------
 
-inline std::filesystem::path find_mnist_file(const std::filesystem::path& dir, const std::string& prefix,
-                                             const std::string& kind, const std::string& idx) {
+inline std::filesystem::path find_mnist_file(const std::filesystem::path& dir,
+                                             const std::string& prefix, const std::string& kind,
+                                             const std::string& idx) {
   // train-images-idx3-ubyte(.gz) as published; train-images.idx3-ubyte as some archives unpack it.
   const std::string names[] = {prefix + "-" + kind + "-" + idx + "-ubyte.gz",
                                prefix + "-" + kind + "-" + idx + "-ubyte",
@@ -156,23 +176,24 @@ Dataset<Scalar> load_mnist(const std::filesystem::path& dir, Split split) {
                           std::to_string(labels.dims.size()) + " dimensions");
   }
   if (images.dims[0] != labels.dims[0]) {
-    throw DataError(images_path.string() + " has " + std::to_string(images.dims[0]) + " images but " +
-                    labels_path.string() + " has " + std::to_string(labels.dims[0]) + " labels");
+    throw DataError(images_path.string() + " has " + std::to_string(images.dims[0]) +
+                    " images but " + labels_path.string() + " has " +
+                    std::to_string(labels.dims[0]) + " labels");
   }
   const auto n = static_cast<Eigen::Index>(images.dims[0]);
   const auto pixels = static_cast<Eigen::Index>(images.dims[1]) * images.dims[2];
   const auto& label_bytes = labels.values<std::uint8_t>();
   for (std::size_t i = 0; i < label_bytes.size(); ++i) {
     if (label_bytes[i] > 9) {
-      fail(labels_path, "label " + std::to_string(label_bytes[i]) + " of sample " + std::to_string(i) +
-                            " is not in 0..9");
+      fail(labels_path, "label " + std::to_string(label_bytes[i]) + " of sample " +
+                            std::to_string(i) + " is not in 0..9");
     }
   }
 
   Dataset<Scalar> d;
   using Bytes = Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic>;
-  d.x = Eigen::Map<const Bytes>(images.values<std::uint8_t>().data(), pixels, n).template cast<Scalar>() /
-        Scalar(255);
+  const Eigen::Map<const Bytes> pixel_bytes(images.values<std::uint8_t>().data(), pixels, n);
+  d.x = pixel_bytes.template cast<Scalar>() / Scalar(255);
   d.y = Eigen::Map<const Bytes>(label_bytes.data(), 1, n).template cast<Scalar>();
   return d;
 }
@@ -186,14 +207,17 @@ Dataset<Scalar> load_csv(const std::filesystem::path& path, const CsvOptions& op
   const auto features = static_cast<Eigen::Index>(table.features);
   if constexpr (std::numeric_limits<Scalar>::max() < std::numeric_limits<double>::max()) {
     // Converting a double beyond Scalar's range is undefined behaviour; say so instead.
-    const auto check_range = [&](const std::vector<double>& values, std::size_t per_row, bool label) {
+    const auto check_range = [&](const std::vector<double>& values, std::size_t per_row,
+                                 bool label) {
       constexpr auto max = static_cast<double>(std::numeric_limits<Scalar>::max());
       for (std::size_t i = 0; i < values.size(); ++i) {
         if (std::abs(values[i]) <= max) continue;
         const std::size_t c = i % per_row;
-        const std::string column = label                           ? "the label"
-                                   : c < table.feature_names.size() ? "column '" + table.feature_names[c] + "'"
-                                                                    : "feature " + std::to_string(c) + " (from 0)";
+        const std::string column =
+            label ? "the label"
+            : c < table.feature_names.size()
+                ? "column " + detail::quote_excerpt(table.feature_names[c])
+                : "feature " + std::to_string(c) + " (from 0)";
         throw DataError(path.string() + ": sample " + std::to_string(i / per_row) + " (from 0), " +
                         column + ": " + detail::format_number(values[i]) +
                         " is too large for the Scalar type");
@@ -203,7 +227,8 @@ Dataset<Scalar> load_csv(const std::filesystem::path& path, const CsvOptions& op
     check_range(table.labels, 1, true);
   }
   Dataset<Scalar> d;
-  d.x = Eigen::Map<const Eigen::MatrixXd>(table.values.data(), features, rows).template cast<Scalar>();
+  d.x = Eigen::Map<const Eigen::MatrixXd>(table.values.data(), features, rows)
+            .template cast<Scalar>();
   if (table.labels.empty()) {
     d.y.resize(0, rows);
   } else {
@@ -225,24 +250,37 @@ class MinMaxScaler {
   using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
 
   /// Scales to [low, high]; throws std::invalid_argument unless both are finite and low < high.
-  explicit MinMaxScaler(Scalar low = Scalar(0), Scalar high = Scalar(1)) : m_low(low), m_high(high) {
-    if (!(std::isfinite(low) && std::isfinite(high) && low < high)) {
-      detail::invalid("MinMaxScaler", "low must be < high, both finite; got low = " +
-                                          detail::format_number(double(low)) +
-                                          ", high = " + detail::format_number(double(high)));
+  explicit MinMaxScaler(Scalar low = Scalar(0), Scalar high = Scalar(1))
+      : m_low(low), m_high(high) {
+    if (!(std::isfinite(low) && std::isfinite(high) && low < high && std::isfinite(high - low))) {
+      detail::invalid("MinMaxScaler",
+                      "low must be < high, both finite, high - low too; got low = " +
+                          detail::format_number(double(low)) +
+                          ", high = " + detail::format_number(double(high)));
     }
   }
 
-  /// Learns each row's minimum and maximum. Needs at least one sample.
+  /// Learns each row's minimum and maximum. Needs at least one sample, all values finite, and
+  /// each range (max - min) finite; otherwise std::invalid_argument, and the scaler is unchanged.
   MinMaxScaler& fit(const Eigen::Ref<const Matrix>& x) {
     if (x.cols() == 0) detail::invalid("MinMaxScaler::fit", "x has no samples (columns)");
-    m_min = x.rowwise().minCoeff();
-    m_max = x.rowwise().maxCoeff();
-    m_scale.resize(x.rows());
+    detail::check_finite(x, "MinMaxScaler::fit");
+    Vector min = x.rowwise().minCoeff();
+    Vector max = x.rowwise().maxCoeff();
+    Vector scale(x.rows());
     for (Eigen::Index i = 0; i < x.rows(); ++i) {
-      const Scalar range = m_max(i) - m_min(i);
-      m_scale(i) = (m_high - m_low) / (range > Scalar(0) ? range : Scalar(1));
+      const Scalar range = max(i) - min(i);
+      if (!std::isfinite(range)) {
+        detail::invalid("MinMaxScaler::fit", "feature " + std::to_string(i) + " spans " +
+                                                 detail::format_number(double(min(i))) + " to " +
+                                                 detail::format_number(double(max(i))) +
+                                                 ", a range too wide for the Scalar type");
+      }
+      scale(i) = (m_high - m_low) / (range > Scalar(0) ? range : Scalar(1));
     }
+    m_min = std::move(min);
+    m_max = std::move(max);
+    m_scale = std::move(scale);
     return *this;
   }
   /// Learns each feature's minimum and maximum from the dataset's x.
@@ -275,10 +313,14 @@ class MinMaxScaler {
 
  private:
   void check(Eigen::Index rows, const char* function) const {
-    if (!fitted()) throw std::logic_error(std::string("descent::data::MinMaxScaler::") + function + ": call fit first");
+    if (!fitted()) {
+      throw std::logic_error(std::string("descent::data::MinMaxScaler::") + function +
+                             ": call fit first");
+    }
     if (rows != m_scale.size()) {
       detail::invalid(std::string("MinMaxScaler::") + function,
-                      "x has " + std::to_string(rows) + " features (rows), the scaler was fitted on " +
+                      "x has " + std::to_string(rows) +
+                          " features (rows), the scaler was fitted on " +
                           std::to_string(m_scale.size()));
     }
   }
@@ -298,9 +340,12 @@ class Standardizer {
   /// One value per feature.
   using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
 
-  /// Learns each row's mean and standard deviation. Needs at least one sample.
+  /// Learns each row's mean and standard deviation. Needs at least one sample, all values
+  /// finite, and a variance that double can hold; otherwise std::invalid_argument, and the scaler
+  /// is unchanged. (sklearn skips NaNs instead; here they are refused, as the CSV reader does.)
   Standardizer& fit(const Eigen::Ref<const Matrix>& x) {
     if (x.cols() == 0) detail::invalid("Standardizer::fit", "x has no samples (columns)");
+    detail::check_finite(x, "Standardizer::fit");
     const double n = double(x.cols());
     Eigen::VectorXd sum = Eigen::VectorXd::Zero(x.rows());
     for (Eigen::Index j = 0; j < x.cols(); ++j) sum += x.col(j).template cast<double>();
@@ -316,14 +361,21 @@ class Standardizer {
     const Eigen::VectorXd variance =
         ((squares - deviation.cwiseAbs2() / n) / n).cwiseMax(0.0);
     mean += deviation / n;
-    m_mean = mean.template cast<Scalar>();
-    m_scale.resize(x.rows());
+    Vector scale(x.rows());
     constexpr double eps = std::numeric_limits<double>::epsilon();
     for (Eigen::Index i = 0; i < x.rows(); ++i) {
-      // Rounding leaves a constant feature a tiny variance; below sklearn's bound it counts as zero.
+      // Values near double's limit (only with Scalar = double) overflow the sums.
+      if (!std::isfinite(mean(i)) || !std::isfinite(variance(i))) {
+        detail::invalid("Standardizer::fit", "feature " + std::to_string(i) +
+                                                 ": its values are too large for their variance "
+                                                 "to be computed in double");
+      }
+      // Rounding leaves a constant feature a tiny variance; below sklearn's bound it is zero.
       const double bound = n * eps * variance(i) + std::pow(n * std::abs(mean(i)) * eps, 2);
-      m_scale(i) = variance(i) > bound ? Scalar(std::sqrt(variance(i))) : Scalar(1);
+      scale(i) = variance(i) > bound ? Scalar(std::sqrt(variance(i))) : Scalar(1);
     }
+    m_mean = mean.template cast<Scalar>();
+    m_scale = std::move(scale);
     return *this;
   }
   /// Learns each feature's mean and standard deviation from the dataset's x.
@@ -354,10 +406,14 @@ class Standardizer {
 
  private:
   void check(Eigen::Index rows, const char* function) const {
-    if (!fitted()) throw std::logic_error(std::string("descent::data::Standardizer::") + function + ": call fit first");
+    if (!fitted()) {
+      throw std::logic_error(std::string("descent::data::Standardizer::") + function +
+                             ": call fit first");
+    }
     if (rows != m_scale.size()) {
       detail::invalid(std::string("Standardizer::") + function,
-                      "x has " + std::to_string(rows) + " features (rows), the scaler was fitted on " +
+                      "x has " + std::to_string(rows) +
+                          " features (rows), the scaler was fitted on " +
                           std::to_string(m_scale.size()));
     }
   }
@@ -467,7 +523,8 @@ std::pair<Dataset<Scalar>, Dataset<Scalar>> train_validation_split(const Dataset
 }
 
 /// The order in which epoch `epoch` visits n samples under `seed` (what Batches uses).
-inline std::vector<Eigen::Index> epoch_permutation(Eigen::Index n, std::uint64_t seed, std::uint64_t epoch) {
+inline std::vector<Eigen::Index> epoch_permutation(Eigen::Index n, std::uint64_t seed,
+                                                   std::uint64_t epoch) {
   if (n < 0) detail::invalid("epoch_permutation", "n must be >= 0, got " + std::to_string(n));
   std::vector<Eigen::Index> order(static_cast<std::size_t>(n));
   auto rng = detail::make_rng(seed, epoch);
@@ -486,7 +543,9 @@ class Batches {
   /// samples or batch_size is < 1.
   Batches(Eigen::Index samples, Eigen::Index batch_size, std::uint64_t seed)
       : m_batch_size(batch_size), m_seed(seed) {
-    if (samples < 1) detail::invalid("Batches", "samples must be >= 1, got " + std::to_string(samples));
+    if (samples < 1) {
+      detail::invalid("Batches", "samples must be >= 1, got " + std::to_string(samples));
+    }
     if (batch_size < 1) {
       detail::invalid("Batches", "batch_size must be >= 1, got " + std::to_string(batch_size));
     }
@@ -499,7 +558,10 @@ class Batches {
   /// Samples per batch (the last batch of an epoch may have fewer).
   Eigen::Index batch_size() const { return m_batch_size; }
   /// Batches per epoch: ceil(samples / batch_size).
-  Eigen::Index count() const { return (samples() + m_batch_size - 1) / m_batch_size; }
+  Eigen::Index count() const {
+    // Not (samples + batch_size - 1) / batch_size, which overflows for a huge batch_size.
+    return samples() / m_batch_size + (samples() % m_batch_size != 0 ? 1 : 0);
+  }
   /// The current epoch, 0-based.
   std::uint64_t epoch() const { return m_epoch; }
 
@@ -535,15 +597,19 @@ class Batches {
 };
 
 /// One-hot encoding of a 1 x n row of class indices: a classes x n matrix with a 1 in row
-/// labels(0, j) of column j. A label that is not an integer in [0, classes) is std::invalid_argument.
+/// labels(0, j) of column j. A label that is not an integer in [0, classes) is
+/// std::invalid_argument.
 template <class Derived>
 Eigen::Matrix<typename Derived::Scalar, Eigen::Dynamic, Eigen::Dynamic> one_hot(
     const Eigen::MatrixBase<Derived>& labels, Eigen::Index classes) {
   using Scalar = typename Derived::Scalar;
-  if (classes < 1) detail::invalid("one_hot", "classes must be >= 1, got " + std::to_string(classes));
+  if (classes < 1) {
+    detail::invalid("one_hot", "classes must be >= 1, got " + std::to_string(classes));
+  }
   if (labels.rows() != 1) {
     detail::invalid("one_hot", "labels must be a 1 x n row of class indices, got " +
-                                   std::to_string(labels.rows()) + " x " + std::to_string(labels.cols()));
+                                   std::to_string(labels.rows()) + " x " +
+                                   std::to_string(labels.cols()));
   }
   Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic> out =
       Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>::Zero(classes, labels.cols());
@@ -551,8 +617,10 @@ Eigen::Matrix<typename Derived::Scalar, Eigen::Dynamic, Eigen::Dynamic> one_hot(
     const Scalar label = labels(0, j);
     // Compared as Scalar first, so a huge or NaN label never reaches the integer conversion.
     if (!(label >= Scalar(0) && label < Scalar(classes)) || label != std::floor(label)) {
-      detail::invalid("one_hot", "labels(0, " + std::to_string(j) + ") = " + detail::format_number(double(label)) +
-                                     " is not a class index in [0, " + std::to_string(classes) + ")");
+      detail::invalid("one_hot", "labels(0, " + std::to_string(j) + ") = " +
+                                     detail::format_number(double(label)) +
+                                     " is not a class index in [0, " + std::to_string(classes) +
+                                     ")");
     }
     out(static_cast<Eigen::Index>(label), j) = Scalar(1);
   }

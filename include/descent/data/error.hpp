@@ -1,7 +1,9 @@
 #pragma once
 // DataError, what the readers throw for a file they cannot use: a missing or unreadable file, a
-// corrupt gzip stream, a malformed IDX header, a CSV field that is not a number. Its message names
-// the file (and for CSV the line and column) and what was wrong.
+// corrupt, cut-off or trailing-garbage gzip stream, a malformed IDX header, a CSV field that is not
+// a number, binary data given as CSV, too little memory for what the file holds. Its message names
+// the file (and for CSV the line and column) and what was wrong, quoting the file's own text only
+// through quote_excerpt.
 
 #include <stdexcept>
 #include <string>

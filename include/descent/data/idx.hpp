@@ -8,28 +8,26 @@
 //   data                   row-major (the last dimension varies fastest), big-endian
 //
 // The header is checked against a size limit and against what the file can hold before anything is
-// allocated, so a corrupt or hostile header costs nothing. Every problem is a DataError whose message
-// names the file and what was wrong.
+// allocated, and the data is read into a buffer that grows with the bytes that actually arrive, so
+// a corrupt or hostile header costs nothing. Every problem is a DataError whose message names the
+// file and what was wrong: bytes after the data (or after the gzip stream), a file or gzip stream
+// that ends early (wherever it ends), a corrupt gzip stream, too little memory for the data.
 
 #include <descent/data/error.hpp>
-
-#include <zlib.h>
+#include <descent/data/input.hpp>
 
 #include <algorithm>
 #include <array>
 #include <bit>
-#include <cerrno>
-#include <climits>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <new>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <type_traits>
 #include <variant>
 #include <vector>
@@ -87,8 +85,8 @@ struct IdxArray {
     return std::visit([](const auto& v) { return v.size(); }, data);
   }
 
-  /// The values as stored; T must be the stored type (std::uint8_t for ubyte, float for float32 ...),
-  /// otherwise std::invalid_argument.
+  /// The values as stored; T must be the stored type (std::uint8_t for ubyte, float for float32
+  /// ...), otherwise std::invalid_argument.
   template <class T>
   const std::vector<T>& values() const {
     if (const auto* v = std::get_if<std::vector<T>>(&data)) return *v;
@@ -147,89 +145,6 @@ inline std::string hex_byte(unsigned byte) {
   return {'0', 'x', digits[(byte >> 4) & 0xF], digits[byte & 0xF]};
 }
 
-/// Bytes from a file, raw or through zlib when it starts with the gzip magic.
-class IdxSource {
- public:
-  explicit IdxSource(const std::filesystem::path& path) : m_name(path.string()) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) fail("cannot open: is a directory");
-    m_file = std::fopen(m_name.c_str(), "rb");
-    if (!m_file) fail("cannot open: " + std::generic_category().message(errno));
-    if (!std::filesystem::is_regular_file(path, ec)) fail("cannot open: not a regular file");
-    const auto size = std::filesystem::file_size(path, ec);
-    if (ec) fail("cannot open: " + ec.message());
-    m_file_size = size;
-    unsigned char magic[2] = {0, 0};
-    const std::size_t got = std::fread(magic, 1, 2, m_file);
-    if (got == 2 && magic[0] == 0x1F && magic[1] == 0x8B) {
-      std::fclose(m_file);
-      m_file = nullptr;
-      m_gz = gzopen(m_name.c_str(), "rb");
-      if (!m_gz) fail("cannot open: " + std::generic_category().message(errno));
-      gzbuffer(m_gz, 1u << 17);
-    } else {
-      std::rewind(m_file);
-    }
-  }
-  IdxSource(const IdxSource&) = delete;
-  IdxSource& operator=(const IdxSource&) = delete;
-  ~IdxSource() {
-    if (m_file) std::fclose(m_file);
-    if (m_gz) gzclose(m_gz);
-  }
-
-  [[noreturn]] void fail(const std::string& what) const { throw DataError(m_name + ": " + what); }
-
-  bool gzipped() const { return m_gz != nullptr; }
-  std::uint64_t file_size() const { return m_file_size; }
-  /// True once a gzip stream ended in the middle (the file was cut off).
-  bool cut_off() const { return m_cut_off; }
-
-  /// Reads up to n bytes; fewer only at the end of the data. A corrupt stream throws.
-  std::size_t read(void* out, std::size_t n) {
-    auto* p = static_cast<unsigned char*>(out);
-    if (m_file) {
-      const std::size_t got = std::fread(p, 1, n, m_file);
-      if (got < n && std::ferror(m_file)) fail("read error: " + std::generic_category().message(errno));
-      return got;
-    }
-    std::size_t total = 0;
-    while (total < n && !m_end) {
-      const auto chunk = static_cast<unsigned>(std::min<std::size_t>(n - total, 1u << 30));
-      const int got = gzread(m_gz, p + total, chunk);
-      if (got > 0) total += static_cast<std::size_t>(got);
-      if (got < static_cast<int>(chunk)) {  // the end of the data, or an error
-        check_gzip_end();
-        m_end = true;
-      }
-    }
-    return total;
-  }
-
- private:
-  // After a short gzread: a clean end, a cut-off stream, or a corrupt one.
-  void check_gzip_end() {
-    int err = Z_OK;
-    const char* message = gzerror(m_gz, &err);
-    if (err == Z_OK) return;
-    if (err == Z_BUF_ERROR) {  // zlib's "unexpected end of file"
-      m_cut_off = true;
-      return;
-    }
-    std::string what = message ? message : "unknown zlib error";
-    if (what.starts_with(m_name + ": ")) what.erase(0, m_name.size() + 2);  // zlib prefixes the path
-    if (err == Z_ERRNO) fail("read error: " + std::generic_category().message(errno));
-    fail("corrupt gzip stream: " + what);
-  }
-
-  std::string m_name;
-  std::FILE* m_file = nullptr;
-  gzFile m_gz = nullptr;
-  std::uint64_t m_file_size = 0;
-  bool m_end = false;
-  bool m_cut_off = false;
-};
-
 inline std::size_t idx_element_size(IdxType type) {
   switch (type) {
     case IdxType::ubyte:
@@ -249,14 +164,31 @@ inline std::uint64_t gzip_capacity(std::uint64_t compressed_bytes) {
   return compressed_bytes > (max - slack) / ratio ? max : compressed_bytes * ratio + slack;
 }
 
+/// Reads `count` values into a vector that grows with the bytes that arrive, so that a header
+/// promising more than the file holds costs at most twice what it does hold (a raw file's size
+/// was checked against the header, so its vector is allocated once).
 template <class T>
-std::vector<T> read_idx_values(IdxSource& in, std::size_t count) {
-  std::vector<T> values(count);
-  const std::size_t bytes = count * sizeof(T);
-  const std::size_t got = in.read(values.data(), bytes);
-  if (got < bytes) {
-    in.fail("truncated: header promises " + std::to_string(bytes) + " bytes of data, file has " +
-            std::to_string(got) + (in.cut_off() ? " (the gzip stream is cut off)" : ""));
+std::vector<T> read_idx_values(DataFile& in, std::size_t count) {
+  constexpr std::size_t first_chunk = (std::size_t{1} << 20) / sizeof(T);
+  const std::uint64_t promised = std::uint64_t{count} * sizeof(T);
+  std::vector<T> values;
+  std::size_t have = 0;  // bytes read
+  try {
+    values.resize(in.gzipped() ? std::min(count, first_chunk) : count);
+    while (true) {
+      const std::size_t want = values.size() * sizeof(T) - have;
+      const std::size_t got = in.read(reinterpret_cast<unsigned char*>(values.data()) + have, want);
+      have += got;
+      if (got < want) {
+        in.fail(in.truncated() + ": header promises " + std::to_string(promised) +
+                " bytes of data, file has " + std::to_string(have));
+      }
+      if (values.size() == count) break;
+      values.resize(std::min(count, 2 * values.size()));
+    }
+  } catch (const std::bad_alloc&) {
+    in.fail("not enough memory for the " + std::to_string(promised) +
+            " bytes of data the header promises (" + std::to_string(have) + " read)");
   }
   big_endian_to_native(values);
   return values;
@@ -268,14 +200,16 @@ std::vector<T> read_idx_values(IdxSource& in, std::size_t count) {
 /// corrupt gzip stream, a wrong magic, an unknown type, zero or more than max_idx_dims dimensions,
 /// more than max_idx_elements values, fewer bytes than the header promises, or bytes after them.
 inline IdxArray read_idx(const std::filesystem::path& path) {
-  detail::IdxSource in(path);
+  detail::DataFile in(path);
 
   std::array<unsigned char, 4> magic{};
   const std::size_t got = in.read(magic.data(), magic.size());
-  if (got == 0) in.fail("empty file, not an IDX file");
+  if (got == 0 && !in.cut_off()) {
+    in.fail(in.gzipped() ? "empty file (an empty gzip stream), not an IDX file"
+                         : "empty file, not an IDX file");
+  }
   if (got < magic.size()) {
-    in.fail("truncated: " + std::to_string(got) + " bytes, too short for an IDX header" +
-            (in.cut_off() ? " (the gzip stream is cut off)" : ""));
+    in.fail(in.truncated() + ": " + std::to_string(got) + " bytes, too short for an IDX header");
   }
   if (magic[0] != 0 || magic[1] != 0) {
     in.fail("wrong magic: not an IDX file (it starts with " + detail::hex_byte(magic[0]) + " " +
@@ -285,7 +219,8 @@ inline IdxArray read_idx(const std::filesystem::path& path) {
   const std::size_t element_size = detail::idx_element_size(type);
   if (element_size == 0) {
     in.fail("unknown data type " + detail::hex_byte(magic[2]) +
-            " (IDX knows 0x08 ubyte, 0x09 sbyte, 0x0b int16, 0x0c int32, 0x0d float32, 0x0e float64)");
+            " (IDX knows 0x08 ubyte, 0x09 sbyte, 0x0b int16, 0x0c int32, 0x0d float32, "
+            "0x0e float64)");
   }
   const std::size_t ndims = magic[3];
   if (ndims == 0) in.fail("zero dimensions in the IDX header");
@@ -297,7 +232,7 @@ inline IdxArray read_idx(const std::filesystem::path& path) {
   std::array<unsigned char, 4 * max_idx_dims> size_bytes{};
   const std::size_t header_rest = 4 * ndims;
   if (in.read(size_bytes.data(), header_rest) < header_rest) {
-    in.fail("truncated: the header promises " + std::to_string(ndims) +
+    in.fail(in.truncated() + ": the header promises " + std::to_string(ndims) +
             " dimension sizes, the file ends inside them");
   }
   IdxArray array;
@@ -315,7 +250,9 @@ inline IdxArray read_idx(const std::filesystem::path& path) {
   for (std::size_t d = 0; d < ndims && elements != 0; ++d) {
     if (elements > max_idx_elements / array.dims[d]) {
       std::string shape;
-      for (std::size_t k = 0; k < ndims; ++k) shape += (k ? " x " : "") + std::to_string(array.dims[k]);
+      for (std::size_t k = 0; k < ndims; ++k) {
+        shape += (k ? " x " : "") + std::to_string(array.dims[k]);
+      }
       in.fail("too large: the header claims " + shape + " elements, more than the limit of " +
               std::to_string(max_idx_elements));
     }
@@ -326,13 +263,15 @@ inline IdxArray read_idx(const std::filesystem::path& path) {
     in.fail("too large: " + std::to_string(data_bytes) + " bytes of data do not fit in memory");
   }
 
-  // What the file can hold, before allocating anything.
+  // Promises the file cannot keep are refused before reading (the reading itself grows its
+  // buffer with what arrives, so this is for the message, not for safety).
   const std::uint64_t header_bytes = 4 + header_rest;
   if (!in.gzipped()) {
-    const std::uint64_t available = in.file_size() > header_bytes ? in.file_size() - header_bytes : 0;
+    const std::uint64_t size = in.file_size();
+    const std::uint64_t available = size > header_bytes ? size - header_bytes : 0;
     if (data_bytes > available) {
-      in.fail("truncated: header promises " + std::to_string(data_bytes) + " bytes of data, file has " +
-              std::to_string(available));
+      in.fail("truncated: header promises " + std::to_string(data_bytes) +
+              " bytes of data, file has " + std::to_string(available));
     }
     if (data_bytes < available) {
       in.fail("trailing garbage: " + std::to_string(available - data_bytes) + " bytes after the " +
@@ -355,15 +294,22 @@ inline IdxArray read_idx(const std::filesystem::path& path) {
     case IdxType::float64: array.data = detail::read_idx_values<double>(in, count); break;
   }
 
-  // Anything after the data (raw files were measured above; this also makes zlib check the CRC).
-  if (in.gzipped()) {
-    std::array<unsigned char, 4096> rest;
-    std::uint64_t extra = 0;
-    for (std::size_t n; (n = in.read(rest.data(), rest.size())) > 0;) extra += n;
-    if (extra > 0) {
-      in.fail("trailing garbage: " + std::to_string(extra) + " bytes after the " +
-              std::to_string(data_bytes) + " bytes of data the header promises");
-    }
+  // Anything after the data: bytes a raw file grew since it was measured, or a gzip stream's
+  // (reading to its end also checks its CRC and that nothing follows its last member). Counted
+  // up to a limit, so that a compressed flood of them costs little time.
+  constexpr std::uint64_t counted = std::uint64_t{1} << 20;
+  std::array<unsigned char, 4096> rest;
+  std::uint64_t extra = 0;
+  for (std::size_t n; extra <= counted && (n = in.read(rest.data(), rest.size())) > 0;) extra += n;
+  if (extra > 0) {
+    const std::string bytes =
+        extra > counted ? "more than " + std::to_string(counted) : std::to_string(extra);
+    in.fail("trailing garbage: " + bytes + " bytes after the " + std::to_string(data_bytes) +
+            " bytes of data the header promises");
+  }
+  if (in.cut_off()) {
+    in.fail(in.truncated() + ": after the " + std::to_string(data_bytes) +
+            " bytes of data, before the end of the stream and its CRC-32");
   }
   return array;
 }
