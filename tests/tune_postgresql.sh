@@ -1,7 +1,8 @@
 #!/bin/sh
 # Starts a throwaway PostgreSQL server (initdb into a temporary folder, listening on 127.0.0.1
 # only), runs two tune workers on one study at once, kills a third in the middle of a trial, and
-# checks the stored trials: 40 complete, 1 failed, numbers 0..40 each used once.
+# checks the stored trials: 40 complete, 1 failed, numbers 0..40 each used once; then forges values
+# with psql and checks how they read back.
 # Usage: tune_postgresql.sh TUNE_WORKER. Exit 77 (skipped) when PostgreSQL cannot be installed.
 set -eu
 worker=$1
@@ -72,4 +73,19 @@ wait "$hang" 2>/dev/null || true
 hang=""
 
 "$worker" check "$url" shared 40 1
+
+# Values read back are checked as SQLite's are: an infinite result reads back as itself (not 0),
+# and a forged parameter outside its space is refused, naming the study, trial and parameter.
+psql() { "$bin/psql" -q -v ON_ERROR_STOP=1 "$url" -c "$1"; }
+trial_id="(SELECT id FROM trials WHERE number = 1 AND study_id = (SELECT id FROM studies WHERE name = 'shared'))"
+psql "UPDATE trials SET value = '-Infinity' WHERE id = $trial_id"
+"$worker" check "$url" shared 40 1 >"$tmp/check.out"
+grep -q "best trial 1, value -inf," "$tmp/check.out" || { cat "$tmp/check.out"; echo "error: -Infinity did not read back" >&2; exit 1; }
+psql "UPDATE params SET value = 7 WHERE name = 'x' AND trial_id = $trial_id"
+if "$worker" check "$url" shared 40 1 >/dev/null 2>"$tmp/check.err"; then
+  echo "error: a parameter outside its space was read back without an error" >&2
+  exit 1
+fi
+grep -q 'study "shared", trial 1, parameter "x": value 7 is outside' "$tmp/check.err" ||
+  { cat "$tmp/check.err"; echo "error: the forged parameter's error does not name it" >&2; exit 1; }
 echo "1 passed, 0 failed"

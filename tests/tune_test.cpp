@@ -3,8 +3,10 @@
 // the SQLite storage across Study objects, processes and a killed worker.
 
 #include <descent/tune.hpp>
+#include "child_process.hpp"
 
 #include <catch2/catch.hpp>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <cmath>
@@ -12,6 +14,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
+#include <limits>
 #include <numbers>
 #include <random>
 #include <set>
@@ -19,6 +23,8 @@
 #include <string>
 #include <vector>
 
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -41,7 +47,8 @@ struct TempFile {
   ~TempFile() {
     std::error_code ec;
     std::filesystem::remove(path, ec);
-    std::filesystem::remove(path.string() + "-journal", ec);
+    for (const char* suffix : {"-journal", "-wal", "-shm"})
+      std::filesystem::remove(path.string() + suffix, ec);
   }
   static int& counter() {
     static int n = 0;
@@ -582,4 +589,301 @@ TEST_CASE("A trial whose heartbeat went stale is failed, and its worker cannot f
   CHECK(trials[0].state == TrialState::failed);
   CHECK_THAT(trials[0].message, Catch::Contains("no heartbeat"));
   CHECK(std::isnan(trials[0].value));
+}
+
+// ---- what a storage hands back is checked -----------------------------------------------------
+
+namespace {
+
+/// Runs `sql` on a study file behind the library's back, as a broken or hostile tool would.
+void forge(const std::filesystem::path& file, const std::string& sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  const std::string why = error ? error : "";
+  sqlite3_free(error);
+  sqlite3_close(db);
+  INFO(sql << ": " << why);
+  REQUIRE(rc == SQLITE_OK);
+}
+
+/// Study "s" in `file`: three complete trials of a float x, an int n and a categorical act,
+/// each reporting at steps 1 and 2.
+void write_small_study(const std::filesystem::path& file) {
+  tune::Study study({.sampler = std::make_shared<tune::RandomSampler>(4),
+                     .storage = std::make_shared<tune::SqliteStorage>(file.string()),
+                     .name = "s"});
+  study.optimize(
+      [](tune::Trial& t) {
+        const double x = t.suggest_float("x", -3, 3);
+        const auto n = t.suggest_int("n", 1, 9);
+        const auto act = t.suggest_categorical("act", {"relu", "tanh"});
+        t.report(x, 1);
+        t.report(x / 2, 2);
+        return x * x + double(n) + (act == "tanh");
+      },
+      3);
+}
+
+/// The id of trial `number` of study "s" (as SQL).
+std::string trial_id(int number) {
+  return "(SELECT id FROM trials WHERE number = " + std::to_string(number) + ")";
+}
+
+}  // namespace
+
+TEST_CASE(
+    "A stored categorical index outside its choices is refused, naming study, trial and "
+    "parameter") {
+  for (const std::string bad : {"-1", "7", "1e20", "0.5"}) {
+    INFO(bad);
+    TempFile file("tune_categorical");
+    write_small_study(file.path);
+    forge(file.path,
+          "UPDATE params SET value = " + bad + " WHERE name = 'act' AND trial_id = " + trial_id(1));
+    tune::Study study(
+        {.storage = std::make_shared<tune::SqliteStorage>(file.path.string()), .name = "s"});
+    const auto message = message_of([&] { study.trials(); });
+    CHECK_THAT(message, Catch::Contains("'" + file.path.string() + "'") &&
+                            Catch::Contains("study \"s\"") && Catch::Contains("trial 1") &&
+                            Catch::Contains("parameter \"act\"") && Catch::Contains("outside") &&
+                            Catch::Contains("categorical {relu, tanh}"));
+    // The sampler's next step reads the same trials: the same error, no crash.
+    CHECK_THROWS_WITH(study.optimize([](tune::Trial& t) { return t.suggest_float("x", -3, 3); }, 1),
+                      Catch::Contains("parameter \"act\""));
+  }
+}
+
+TEST_CASE("Every value an SQLite study hands back is checked, through one path") {
+  struct Forgery {
+    std::string sql, expected;
+  };
+  const std::vector<Forgery> forgeries = {
+      {"UPDATE params SET value = 11 WHERE name = 'x' AND trial_id = " + trial_id(1),
+       "outside \"float in [-3, 3]\""},
+      {"UPDATE params SET value = 'nan' WHERE name = 'x' AND trial_id = " + trial_id(1),
+       "value is not a number"},
+      {"UPDATE params SET value = 2.5 WHERE name = 'n' AND trial_id = " + trial_id(1),
+       "outside \"int in [1, 9]\""},
+      {"UPDATE params SET value = 1e300 WHERE name = 'n' AND trial_id = " + trial_id(1),
+       "outside \"int in [1, 9]\""},
+      {"UPDATE params SET distribution = 'float 1 0 0 0' WHERE name = 'x' AND trial_id = " +
+           trial_id(1),
+       "distribution \"float 1 0 0 0\" does not parse"},
+      {"UPDATE params SET distribution = 'categorical 0' WHERE name = 'act' AND trial_id = " +
+           trial_id(1),
+       "distribution \"categorical 0\" does not parse"},
+      {"UPDATE trials SET state = 'zombie' WHERE number = 1", "state \"zombie\""},
+      {"UPDATE trials SET state = 'complete', value = NULL WHERE number = 1",
+       "complete but has no value"},
+      {"UPDATE trials SET value = 'high' WHERE number = 1", "value is not a number"},
+      {"UPDATE trials SET number = -4 WHERE number = 1", "number -4 is negative"},
+      {"UPDATE trials SET number = 'one' WHERE number = 1", "number is not an integer"},
+      {"UPDATE intermediate SET step = -1 WHERE step = 2 AND trial_id = " + trial_id(1),
+       "step -1 is negative"},
+      {"UPDATE intermediate SET step = 1.5 WHERE step = 2 AND trial_id = " + trial_id(1),
+       "step is not an integer"},
+      {"UPDATE intermediate SET value = x'00' WHERE step = 2 AND trial_id = " + trial_id(1),
+       "value at step 2 is not a number"},
+      // A copy of the table without its UNIQUE constraint lets two trials share a number.
+      {"CREATE TABLE copy AS SELECT * FROM trials; DROP TABLE trials; ALTER TABLE copy RENAME TO "
+       "trials; "
+       "UPDATE trials SET number = 1 WHERE number = 2",
+       "trial 1: number given to two trials"},
+  };
+  for (const auto& [sql, expected] : forgeries) {
+    INFO(sql);
+    TempFile file("tune_forged");
+    write_small_study(file.path);
+    forge(file.path, sql);
+    tune::Study study(
+        {.storage = std::make_shared<tune::SqliteStorage>(file.path.string()), .name = "s"});
+    const auto message = message_of([&] { study.trials(); });
+    CHECK_THAT(message, Catch::Contains("study \"s\"") && Catch::Contains(expected));
+    CHECK_THAT(message, Catch::Contains("trial 1") || Catch::Contains("trial id "));
+  }
+}
+
+TEST_CASE("Values a storage may legitimately hold read back unchanged: inf results, NaN reports") {
+  TempFile file("tune_inf");
+  write_small_study(file.path);
+  forge(file.path,
+        "UPDATE trials SET value = -1e999 WHERE number = 2; "
+        "UPDATE intermediate SET value = NULL WHERE step = 1");
+  tune::Study study(
+      {.storage = std::make_shared<tune::SqliteStorage>(file.path.string()), .name = "s"});
+  CHECK(study.best_trial().number == 2);
+  CHECK(study.best_value() == -std::numeric_limits<double>::infinity());
+  CHECK(std::isnan(study.trials()[0].intermediate.at(1)));
+}
+
+TEST_CASE("Integer parameters over the widest int64 spaces stay on their grid and in range") {
+  const tune::Param top{tune::make_int("w", INT64_MIN, INT64_MAX, 1, false), 9223372036854775807.0};
+  CHECK(tune::contains(top.distribution, top.internal));
+  CHECK(std::get<std::int64_t>(top.value()) == INT64_MAX);  // the double 2^63 is one past int64
+  for (const auto& sampler :
+       {std::shared_ptr<tune::Sampler>(std::make_shared<tune::RandomSampler>(2)),
+        std::shared_ptr<tune::Sampler>(std::make_shared<tune::TpeSampler>(
+            tune::TpeSampler::Options{.seed = 2, .n_startup_trials = 3}))}) {
+    tune::Study study({.sampler = sampler});
+    study.optimize(
+        [](tune::Trial& t) {
+          const auto w = t.suggest_int("w", INT64_MIN + 1, INT64_MAX, 3);
+          CHECK((std::uint64_t(w) - std::uint64_t(INT64_MIN + 1)) % 3 == 0);
+          const double f = t.suggest_float("f", -1.7e308, 1.7e308);
+          CHECK(std::isfinite(f));
+          return f / 1e308;
+        },
+        12);
+    std::set<double> floats;
+    for (const auto& t : study.trials()) {
+      CHECK(t.state == TrialState::complete);
+      floats.insert(t.get_float("f"));
+    }
+    CHECK(floats.size() > 6);  // drawn across the range, not stuck at an end
+  }
+  // A step so small the grid has more points than a double can count is refused up front
+  // (its high end would be stored as inf, and the study could not be read back).
+  in_a_trial([](tune::Trial& t) {
+    CHECK_THROWS_WITH(t.suggest_float("s", 0, 1e10, {.step = 1e-300}),
+                      Catch::Contains("'s'") && Catch::Contains("step 1e-300"));
+  });
+}
+
+TEST_CASE("ASHA decides a report at the largest step without overflowing its rungs") {
+  tune::SuccessiveHalvingPruner asha;
+  tune::FrozenTrial trial;
+  trial.id = 0;
+  trial.intermediate[INT64_MAX] = 1.0;
+  CHECK_FALSE(asha.prune({}, Direction::minimize, trial));  // alone on every rung: promoted
+}
+
+// ---- read-only studies --------------------------------------------------------------------------
+
+TEST_CASE("A study opened read-only reads its trials and refuses writes, saying read-only") {
+  TempFile file("tune_read_only");
+  write_small_study(file.path);
+  tune::SqliteStorage storage(file.path.string(), tune::SqliteStorage::Options{.read_only = true});
+  CHECK(storage.read_only());
+  tune::Study study(
+      {.storage = std::shared_ptr<tune::Storage>(&storage, [](tune::Storage*) {}), .name = "s"});
+  CHECK(study.trials().size() == 3);
+  CHECK(study.best_trial().state == TrialState::complete);
+  const auto refused = [&](const std::function<void()>& write) {
+    CHECK_THAT(message_of(write),
+               Catch::Contains("'" + file.path.string() + "' is read-only: cannot"));
+  };
+  refused([&] { study.optimize([](tune::Trial& t) { return t.suggest_float("x", -3, 3); }, 1); });
+  refused([&] { storage.open_study("new", Direction::minimize); });
+  refused([&] { storage.finish(study.trials()[0].id, TrialState::failed, 0, ""); });
+  CHECK(study.trials().size() == 3);
+}
+
+namespace {
+
+/// In a child process with a mount namespace of its own, makes `dir` a read-only bind mount and
+/// runs `f` there; returns what f printed, or "" when this machine cannot make such a mount.
+std::string on_read_only_mount(const std::filesystem::path& dir,
+                               const std::function<std::string()>& f) {
+  return descent_test::in_child_process([&]() -> std::string {
+    if (::unshare(CLONE_NEWNS) == 0 &&
+        ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0 &&
+        ::mount(dir.c_str(), dir.c_str(), nullptr, MS_BIND, nullptr) == 0 &&
+        ::mount(nullptr, dir.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) == 0) {
+      return f();
+    }
+    return "";
+  });
+}
+
+}  // namespace
+
+TEST_CASE("A study on a read-only file system opens for reading and names the file when writing") {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("tune_ro." + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto file = dir / "study.db";
+  write_small_study(file);  // closed cleanly: no -wal or -shm file is left beside it
+  const std::string out = on_read_only_mount(dir, [&] {
+    auto storage = std::make_shared<tune::SqliteStorage>(file.string());
+    tune::Study study({.storage = storage, .name = "s"});
+    std::string result = "trials " + std::to_string(study.trials().size()) + ", read-only " +
+                         (storage->read_only() ? "yes" : "no") + "\n";
+    result += message_of([&] { study.ask(); }) + "\n";
+    result += message_of([&] { tune::SqliteStorage((dir / "new.db").string()); });
+    return result;
+  });
+  std::filesystem::remove_all(dir);
+  if (out.empty()) {
+    WARN("not run: this machine cannot make a read-only bind mount (needs CAP_SYS_ADMIN)");
+    return;
+  }
+  INFO(out);
+  CHECK_THAT(out, Catch::StartsWith("trials 3, read-only yes\n"));
+  CHECK_THAT(out, Catch::Contains("'" + file.string() + "' is read-only"));
+  CHECK_THAT(out, Catch::Contains("'" + (dir / "new.db").string() + "'") &&
+                      Catch::Contains("read-only file system"));
+}
+
+// ---- reading a study as it grows ----------------------------------------------------------------
+
+namespace {
+
+/// The trials as text, NaN and all, to compare two reads of one study.
+std::vector<std::string> texts_of(const std::vector<tune::FrozenTrial>& trials) {
+  std::vector<std::string> out;
+  for (const auto& t : trials) {
+    std::string s = std::to_string(t.id) + " " + std::to_string(t.number) + " " +
+                    std::string(tune::to_string(t.state)) + " " +
+                    descent::detail::format_number(t.value) + " " + t.message;
+    for (const auto& [name, p] : t.params) {
+      s += " " + name + "=" + tune::to_text(p.distribution) + ":" + p.text();
+    }
+    for (const auto& [step, v] : t.intermediate) {
+      s += " @" + std::to_string(step) + "=" + descent::detail::format_number(v);
+    }
+    out.push_back(s);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("A storage reads finished trials once yet sees every change other workers make") {
+  TempFile file("tune_growing");
+  auto mine = std::make_shared<tune::SqliteStorage>(file.path.string());
+  auto other = std::make_shared<tune::SqliteStorage>(file.path.string());  // another worker
+  tune::Study here(
+      {.sampler = std::make_shared<tune::RandomSampler>(1), .storage = mine, .name = "g"});
+  tune::Study there(
+      {.sampler = std::make_shared<tune::RandomSampler>(2), .storage = other, .name = "g"});
+  auto objective = [](tune::Trial& t) {
+    const double x = t.suggest_float("x", 0, 1);
+    t.report(x, 1);
+    return x;
+  };
+  tune::Trial running = here.ask();
+  running.suggest_float("x", 0, 1);
+  there.optimize(objective, 3);
+  CHECK(here.trials().size() == 4);  // read, and the 3 finished ones kept
+  // The other worker declares this one dead, and goes on.
+  CHECK(other->finish(running.id(), TrialState::failed, std::nan(""), "declared dead"));
+  there.optimize(objective, 2);
+  here.optimize(objective, 1);
+  const auto fresh = [&] { return tune::SqliteStorage(file.path.string()).trials(here.id()); };
+  CHECK(texts_of(here.trials()) == texts_of(fresh()));
+  CHECK(here.trials().size() == 7);
+  CHECK(here.trials()[0].state == TrialState::failed);
+  // Its worker, still alive, writes on: a finished trial never changes.
+  running.report(0.5, 3);
+  mine->set_param(running.id(), "late", {tune::FloatDistribution{0, 1, false, 0}, 0.5});
+  CHECK(texts_of(fresh())[0] == texts_of(here.trials())[0]);
+  CHECK(fresh()[0].intermediate.count(3) == 0);
+  CHECK(fresh()[0].params.count("late") == 0);
+  // Nor can a trial end complete without a value: the study could not be read back.
+  tune::Trial last = here.ask();
+  CHECK_THROWS_AS(mine->finish(last.id(), TrialState::complete, std::nan(""), ""),
+                  std::invalid_argument);
+  CHECK(here.trials().back().state == TrialState::running);
 }

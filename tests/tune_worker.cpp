@@ -7,7 +7,8 @@
 //                                           declares dead workers' trials failed, then checks that
 //                                           the study has COMPLETE complete and FAILED failed
 //                                           trials, numbered 0..n-1 without gaps or repeats, each
-//                                           complete one with its parameter and 3 reports
+//                                           complete one with its parameter and 3 reports, and
+//                                           prints the best trial
 // Exit status 0 when all is well, 1 otherwise (with the reason on stderr), 2 for bad arguments.
 
 #include <descent/tune.hpp>
@@ -53,7 +54,9 @@ int check(tune::Study& study, long complete, long failed) {
     std::fprintf(stderr, "expected %ld complete and %ld failed trials, none running\n", complete, failed);
     return 1;
   }
-  std::printf("best x = %.4f\n", study.best_trial().get_float("x"));
+  const auto best = study.best_trial();
+  std::printf("best trial %lld, value %s, x = %.4f\n", static_cast<long long>(best.number),
+              descent::detail::format_number(best.value).c_str(), best.get_float("x"));
   return 0;
 }
 

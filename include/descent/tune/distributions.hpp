@@ -3,6 +3,8 @@
 // kept in one "internal" double: a float as itself, an int as itself, a categorical as the index
 // of its choice. Samplers work on internal values; trials hand out external ones.
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <stdexcept>
@@ -18,6 +20,7 @@ namespace descent::tune {
 namespace detail {
 
 using descent::detail::format_number;  // shortest text that reads back to exactly the value
+using descent::detail::quote_excerpt;  // untrusted text in a message: quoted, cut, escaped
 
 [[noreturn]] inline void bad_param(std::string_view name, const std::string& what) {
   throw std::invalid_argument("descent::tune: parameter '" + std::string(name) + "': " + what);
@@ -60,11 +63,23 @@ struct IntDistribution {
 
   /// Equal when every field is equal.
   bool operator==(const IntDistribution&) const = default;
-  /// Whether internal value `v` is a whole number in [low, high] on the step grid.
-  bool contains(double v) const {
-    return v >= double(low) && v <= double(high) && v == std::round(v) &&
-           (std::int64_t(v) - low) % step == 0;
+  /// The grid point nearest to `v`, clamped to [low, high]. Exact below 2^53 in magnitude; beyond,
+  /// where a double no longer names every integer, a point whose double is v (if any is).
+  std::int64_t nearest(double v) const {
+    std::int64_t x = low;  // also for NaN
+    if (v >= double(high)) {
+      x = high;  // double(INT64_MAX) is 2^63, one past it: never convert v itself there
+    } else if (v > double(low)) {
+      x = std::clamp(std::int64_t(std::round(v)), low, high);
+    }
+    // Unsigned, as in make_int: x - low overflows int64 for bounds of opposite sign.
+    const std::uint64_t offset = std::uint64_t(x) - std::uint64_t(low), s = std::uint64_t(step);
+    const std::uint64_t below = offset / s * s, rest = offset - below;
+    const bool up = rest > s - rest && std::uint64_t(high) - std::uint64_t(low) - below >= s;
+    return std::int64_t(std::uint64_t(low) + below + (up ? s : 0));
   }
+  /// Whether internal value `v` is (the double of) a point of the grid.
+  bool contains(double v) const { return std::isfinite(v) && v == double(nearest(v)); }
   /// "int in [low, high]", with ", log" and ", step s" as they apply.
   std::string describe() const {
     return "int in [" + std::to_string(low) + ", " + std::to_string(high) + "]" +
@@ -114,6 +129,11 @@ inline FloatDistribution make_float(std::string_view name, double low, double hi
   }
   if (log && step > 0) detail::bad_param(name, "log and step cannot be combined (step " + detail::format_number(step) + ")");
   if (step > 0) {
+    // Past 2^53 points the grid cannot be counted in a double (nor stored: high would read inf).
+    if (!((high - low) / step <= 9007199254740992.0)) {
+      detail::bad_param(name, "step " + detail::format_number(step) + " is too small for " + range +
+                                  " (more than 2^53 grid points)");
+    }
     // Like Optuna: the range shrinks to the last grid point below high.
     const double k = std::floor((high - low) / step + 1e-9);
     high = low + k * step;
@@ -141,10 +161,11 @@ inline IntDistribution make_int(std::string_view name, std::int64_t low, std::in
 inline CategoricalDistribution make_categorical(std::string_view name,
                                                 std::vector<std::string> choices) {
   if (choices.empty()) detail::bad_param(name, "no choices given");
-  for (std::size_t i = 0; i < choices.size(); ++i) {
-    for (std::size_t j = 0; j < i; ++j) {
-      if (choices[i] == choices[j]) detail::bad_param(name, "choice '" + choices[i] + "' is given twice");
-    }
+  // Sorted views, not a pairwise comparison: a stored space may hold a million choices.
+  std::vector<std::string_view> sorted(choices.begin(), choices.end());
+  std::sort(sorted.begin(), sorted.end());
+  if (const auto twice = std::adjacent_find(sorted.begin(), sorted.end()); twice != sorted.end()) {
+    detail::bad_param(name, "choice '" + std::string(*twice) + "' is given twice");
   }
   return {std::move(choices)};
 }
@@ -168,11 +189,13 @@ inline std::string to_text(const Distribution& d) {
   return out;
 }
 
-/// Reads back what to_text() wrote; throws std::runtime_error if the text is malformed.
+/// Reads back what to_text() wrote; throws std::runtime_error if the text is malformed or the
+/// space it describes is not one make_float, make_int or make_categorical would make.
 inline Distribution distribution_from_text(std::string_view text) {
-  const std::string original(text);
+  const std::string_view original = text;
   auto fail = [&]() -> void {
-    throw std::runtime_error("descent::tune: stored distribution '" + original + "' is malformed");
+    throw std::runtime_error("descent::tune: stored distribution " +
+                             detail::quote_excerpt(original) + " is malformed");
   };
   auto word = [&]() {
     while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
@@ -226,7 +249,7 @@ inline Distribution distribution_from_text(std::string_view text) {
     text.remove_prefix(colon + 1 + len);
   }
   if (!text.empty()) fail();
-  return c;
+  return checked([&] { return make_categorical("stored", std::move(c.choices)); });
 }
 
 }  // namespace descent::tune

@@ -38,7 +38,7 @@ inline TrialState trial_state_from(std::string_view s) {
   for (auto state : {TrialState::running, TrialState::complete, TrialState::pruned, TrialState::failed}) {
     if (to_string(state) == s) return state;
   }
-  throw std::runtime_error("descent::tune: unknown trial state '" + std::string(s) + "'");
+  throw std::runtime_error("descent::tune: unknown trial state " + detail::quote_excerpt(s));
 }
 /// The Direction named `s`; throws std::invalid_argument for any other text.
 inline Direction direction_from(std::string_view s) {
@@ -62,11 +62,18 @@ struct Param {
   Distribution distribution;  ///< the space asked for
   double internal = 0;        ///< float/int value, or the index of the categorical choice
 
-  /// The value as the objective got it: double, std::int64_t or the chosen std::string.
+  /// The value as the objective got it: double, std::int64_t or the chosen std::string. Throws
+  /// std::out_of_range for a categorical index outside the choices (storages check what they
+  /// read back, so only a hand-made Param can hold one).
   ParamValue value() const {
     if (std::holds_alternative<FloatDistribution>(distribution)) return internal;
-    if (std::holds_alternative<IntDistribution>(distribution)) return std::int64_t(std::llround(internal));
-    return std::get<CategoricalDistribution>(distribution).choices.at(std::size_t(internal));
+    if (const auto* i = std::get_if<IntDistribution>(&distribution)) return i->nearest(internal);
+    const auto& c = std::get<CategoricalDistribution>(distribution);
+    if (!c.contains(internal)) {  // checked before the cast: a double past size_t is undefined
+      throw std::out_of_range("descent::tune: index " + detail::format_number(internal) +
+                              " is outside " + detail::quote_excerpt(c.describe(), 60));
+    }
+    return c.choices[std::size_t(internal)];
   }
   /// "0.001", "3", "relu"
   std::string text() const {

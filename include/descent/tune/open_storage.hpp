@@ -24,7 +24,8 @@ inline constexpr bool has_postgresql =
 #endif
 
 /// The storage at `where`: "memory", "sqlite:FILE" or a postgresql:// address (has_postgresql
-/// builds only); throws std::invalid_argument for anything else.
+/// builds only); throws std::invalid_argument for anything else. A FILE that cannot be written
+/// (a read-only file system, say) is opened for reading: its writes throw, saying read-only.
 inline std::shared_ptr<Storage> open_storage(std::string_view where) {
   if (where == "memory") return std::make_shared<InMemoryStorage>();
   if (where.starts_with("sqlite:")) {

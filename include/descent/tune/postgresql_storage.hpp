@@ -8,12 +8,14 @@
 // - Heartbeats and their age use the server's clock, so the workers' clocks need not agree.
 // - fail_stale_trials() marks failed the running trials whose worker process is gone (for
 //   workers on this host) or whose heartbeat is older than stale_after (any host).
+// - Everything read back is checked as SqliteStorage checks it (stored_trials.hpp).
 //
 //   descent::tune::PostgresqlStorage storage("postgresql://user@127.0.0.1:5432/db");
 
 #if __has_include(<libpq-fe.h>)
 
 #include <descent/tune/sqlite_storage.hpp>  // detail::host_name, process_start, worker_gone
+#include <descent/tune/stored_trials.hpp>
 
 #include <libpq-fe.h>
 
@@ -84,7 +86,8 @@ class PostgresqlStorage : public Storage {
     query("INSERT INTO studies (name, direction) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
           {name, std::string(to_string(direction))});
     Result r = query("SELECT id, direction FROM studies WHERE name = $1", {name});
-    InMemoryStorage::check_direction(name, direction_from(r.text(0, 1)), direction);
+    InMemoryStorage::check_direction(name, detail::stored_direction(source(), name, r.text(0, 1)),
+                                     direction);
     tx.commit();
     return r.integer(0, 0);
   }
@@ -105,25 +108,32 @@ class PostgresqlStorage : public Storage {
     return t;
   }
 
-  /// Records parameter `name` of trial `trial` and refreshes its heartbeat.
+  /// Records parameter `name` of trial `trial` and refreshes its heartbeat, while the trial runs
+  /// (a trial declared dead keeps what it had: finished trials never change).
   void set_param(std::int64_t trial, const std::string& name, const Param& param) override {
     std::lock_guard lock(m_mutex);
-    query("INSERT INTO params (trial_id, name, distribution, value) VALUES ($1, $2, $3, $4) "
+    query("INSERT INTO params (trial_id, name, distribution, value) "
+          "SELECT $1::bigint, $2, $3, $4::double precision WHERE EXISTS "
+          "(SELECT 1 FROM trials WHERE id = $1::bigint AND state = 'running') "
           "ON CONFLICT (trial_id, name) DO UPDATE SET distribution = EXCLUDED.distribution, value = EXCLUDED.value",
           {text(trial), name, to_text(param.distribution), real_text(param.internal)});
     beat(trial);
   }
 
-  /// Records the value trial `trial` reported at `step` and refreshes its heartbeat.
+  /// Records the value trial `trial` reported at `step` and refreshes its heartbeat, while the
+  /// trial runs.
   void report(std::int64_t trial, std::int64_t step, double value) override {
     std::lock_guard lock(m_mutex);
-    query("INSERT INTO intermediate (trial_id, step, value) VALUES ($1, $2, $3) "
+    query("INSERT INTO intermediate (trial_id, step, value) "
+          "SELECT $1::bigint, $2::bigint, $3::double precision WHERE EXISTS "
+          "(SELECT 1 FROM trials WHERE id = $1::bigint AND state = 'running') "
           "ON CONFLICT (trial_id, step) DO UPDATE SET value = EXCLUDED.value",
           {text(trial), text(step), real_text(value)}, {false, false, std::isnan(value)});
     beat(trial);
   }
 
   bool finish(std::int64_t trial, TrialState state, double value, const std::string& message) override {
+    detail::check_finish(state, value);
     std::lock_guard lock(m_mutex);
     Result r = query("UPDATE trials SET state = $1, value = $2, message = $3 WHERE id = $4 AND state = 'running'",
                      {std::string(to_string(state)), real_text(value), message, text(trial)},
@@ -131,34 +141,39 @@ class PostgresqlStorage : public Storage {
     return r.affected() == 1;
   }
 
+  /// Every trial of the study, ordered by number; finished trials are read once per storage
+  /// object, as SqliteStorage does (detail::FinishedTrials).
   std::vector<FrozenTrial> trials(std::int64_t study) override {
     std::lock_guard lock(m_mutex);
-    Transaction tx(*this, "BEGIN ISOLATION LEVEL REPEATABLE READ");  // one snapshot for the three reads
-    std::vector<FrozenTrial> out;
-    std::map<std::int64_t, std::size_t> index;
-    const std::string id = text(study);
-    Result t = query("SELECT id, number, state, value, message FROM trials WHERE study_id = $1 ORDER BY number", {id});
+    detail::FinishedTrials& finished = m_finished[study];
+    Transaction tx(*this, "BEGIN ISOLATION LEVEL REPEATABLE READ");  // one snapshot for the reads
+    const std::string id = text(study), from = text(finished.from_id());
+    Result name = query("SELECT name FROM studies WHERE id = $1", {id});
+    if (name.rows() != 1)
+      throw std::out_of_range("descent::tune: " + source() + ": no study with id " + id);
+    detail::StoredTrials out(source(), name.text(0, 0));
+    finished.add_to(out);
+    Result t = query("SELECT id, number, state, value, message FROM trials "
+                     "WHERE study_id = $1 AND id >= $2", {id, from});
     for (int row = 0; row < t.rows(); ++row) {
-      FrozenTrial f;
-      f.id = t.integer(row, 0);
-      f.number = t.integer(row, 1);
-      f.state = trial_state_from(t.text(row, 2));
-      f.value = t.real(row, 3);
-      f.message = t.text(row, 4);
-      index[f.id] = out.size();
-      out.push_back(std::move(f));
+      out.add_trial(t.integer(row, 0), t.integer_cell(row, 1), t.text(row, 2), t.real_cell(row, 3),
+                    t.text(row, 4));
     }
     Result p = query("SELECT p.trial_id, p.name, p.distribution, p.value FROM params p "
-                     "JOIN trials t ON t.id = p.trial_id WHERE t.study_id = $1", {id});
+                     "JOIN trials t ON t.id = p.trial_id WHERE t.study_id = $1 AND t.id >= $2",
+                     {id, from});
     for (int row = 0; row < p.rows(); ++row) {
-      out[index.at(p.integer(row, 0))].params.insert_or_assign(
-          p.text(row, 1), Param{distribution_from_text(p.text(row, 2)), p.real(row, 3)});
+      out.add_param(p.integer(row, 0), p.text(row, 1), p.text(row, 2), p.real_cell(row, 3));
     }
     Result i = query("SELECT i.trial_id, i.step, i.value FROM intermediate i "
-                     "JOIN trials t ON t.id = i.trial_id WHERE t.study_id = $1", {id});
-    for (int row = 0; row < i.rows(); ++row) out[index.at(i.integer(row, 0))].intermediate[i.integer(row, 1)] = i.real(row, 2);
+                     "JOIN trials t ON t.id = i.trial_id WHERE t.study_id = $1 AND t.id >= $2",
+                     {id, from});
+    for (int row = 0; row < i.rows(); ++row)
+      out.add_report(i.integer(row, 0), i.integer_cell(row, 1), i.real_cell(row, 2));
     tx.commit();
-    return out;
+    auto all = out.take();
+    finished.update(all);  // only now: a study that fails its checks changes nothing here
+    return all;
   }
 
   void heartbeat(const std::vector<std::int64_t>& trials) override {
@@ -175,13 +190,12 @@ class PostgresqlStorage : public Storage {
     int marked = 0;
     for (int row = 0; row < r.rows(); ++row) {
       const auto pid = r.integer(row, 2), start = r.integer(row, 3);
-      const double age = r.real(row, 4);
+      const double age = r.real_cell(row, 4).value_or(0.0);
       std::string why;
       if (r.text(row, 1) == m_host && detail::worker_gone(pid, start)) {
         why = "worker " + std::to_string(pid) + " on " + m_host + " died";
       } else if (age > double(m_options.stale_after.count())) {
-        why = "no heartbeat for " + std::to_string(std::llround(age)) + " s from worker " + std::to_string(pid) +
-              " on " + r.text(row, 1);
+        why = detail::no_heartbeat(age, pid, r.text(row, 1));
       } else {
         continue;
       }
@@ -211,18 +225,34 @@ class PostgresqlStorage : public Storage {
     std::string text(int row, int col) const {
       return std::string(PQgetvalue(m_r, row, col), std::size_t(PQgetlength(m_r, row, col)));
     }
+    /// A BIGINT the server made (an id, a number it allocated); throws if it is not one.
     std::int64_t integer(int row, int col) const {
+      if (const auto v = integer_cell(row, col)) return *v;
+      throw std::runtime_error("descent::tune: PostgreSQL sent " +
+                               detail::quote_excerpt(text(row, col)) + " where an integer belongs");
+    }
+    /// The cell's integer; none for NULL or any other text.
+    detail::Cell<std::int64_t> integer_cell(int row, int col) const {
+      if (PQgetisnull(m_r, row, col)) return std::nullopt;
       std::int64_t v = 0;
       const char* p = PQgetvalue(m_r, row, col);
-      std::from_chars(p, p + PQgetlength(m_r, row, col), v);
+      const char* end = p + PQgetlength(m_r, row, col);
+      const auto [stop, ec] = std::from_chars(p, end, v);
+      if (ec != std::errc{} || stop != end) return std::nullopt;
       return v;
     }
-    double real(int row, int col) const {
+    /// The cell's number (NaN for NULL), in PostgreSQL's text: shortest exact digits since
+    /// version 12, and NaN, Infinity, -Infinity; none for anything else.
+    detail::Cell<double> real_cell(int row, int col) const {
+      constexpr double inf = std::numeric_limits<double>::infinity();
       if (PQgetisnull(m_r, row, col)) return std::numeric_limits<double>::quiet_NaN();
       const std::string s = text(row, col);
       if (s == "NaN") return std::numeric_limits<double>::quiet_NaN();
+      if (s == "Infinity") return inf;
+      if (s == "-Infinity") return -inf;
       double v = 0;
-      std::from_chars(s.data(), s.data() + s.size(), v);  // shortest exact text since PostgreSQL 12
+      const auto [stop, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+      if (ec != std::errc{} || stop != s.data() + s.size()) return std::nullopt;
       return v;
     }
 
@@ -245,6 +275,9 @@ class PostgresqlStorage : public Storage {
     PostgresqlStorage& m_db;
     bool m_done = false;
   };
+
+  /// "PostgreSQL at 'URL'" (password masked), for messages.
+  std::string source() const { return "PostgreSQL at '" + m_url + "'"; }
 
   /// The URL without its password, for messages.
   static std::string masked(const std::string& url) {
@@ -291,6 +324,7 @@ class PostgresqlStorage : public Storage {
   std::string m_host;
   long long m_pid, m_start;
   PGconn* m_conn = nullptr;
+  std::map<std::int64_t, detail::FinishedTrials> m_finished;  ///< by study id
   std::mutex m_mutex;
 };
 

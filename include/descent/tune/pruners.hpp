@@ -103,25 +103,26 @@ class SuccessiveHalvingPruner : public Pruner {
     if (options.reduction_factor < 2) fail("reduction_factor must be >= 2, got " + std::to_string(options.reduction_factor));
   }
 
-  /// The step of rung k.
+  /// The step of rung k; INT64_MAX for the rungs beyond the last step an int64 holds.
   std::int64_t rung_step(int k) const {
-    std::int64_t r = m_options.min_resource;
-    for (int i = 0; i < k; ++i) r *= m_options.reduction_factor;
-    return r;
+    std::optional<std::int64_t> r = m_options.min_resource;
+    for (int i = 0; i < k && r; ++i) r = next_rung(*r);
+    return r.value_or(std::numeric_limits<std::int64_t>::max());
   }
 
   bool prune(const std::vector<FrozenTrial>& trials, Direction direction, const FrozenTrial& trial) override {
     const std::int64_t step = trial.last_step();
     if (step < 0) return false;
-    for (int k = 0; rung_step(k) <= step; ++k) {
-      const auto mine = rung_value(trial, rung_step(k));
+    for (std::optional<std::int64_t> rung = m_options.min_resource; rung && *rung <= step;
+         rung = next_rung(*rung)) {
+      const auto mine = rung_value(trial, *rung);
       if (!mine || mine->first != step) continue;  // this rung was decided at an earlier report
       const double value = mine->second;
       if (std::isnan(value)) return true;
       std::vector<double> competing{value};
       for (const auto& t : trials) {
         if (t.id == trial.id) continue;
-        if (const auto theirs = rung_value(t, rung_step(k)); theirs && !std::isnan(theirs->second)) {
+        if (const auto theirs = rung_value(t, *rung); theirs && !std::isnan(theirs->second)) {
           competing.push_back(theirs->second);
         }
       }
@@ -135,6 +136,13 @@ class SuccessiveHalvingPruner : public Pruner {
   }
 
  private:
+  /// The rung after `rung`, or none when its step would overflow int64.
+  std::optional<std::int64_t> next_rung(std::int64_t rung) const {
+    if (rung > std::numeric_limits<std::int64_t>::max() / m_options.reduction_factor)
+      return std::nullopt;
+    return rung * m_options.reduction_factor;
+  }
+
   /// (step, value) of the first report at or after `rung`.
   static std::optional<std::pair<std::int64_t, double>> rung_value(const FrozenTrial& t, std::int64_t rung) {
     const auto it = t.intermediate.lower_bound(rung);

@@ -45,8 +45,14 @@ inline std::mt19937_64 param_rng(std::uint64_t seed, std::int64_t number, std::s
   return std::mt19937_64(splitmix64(splitmix64(seed) ^ splitmix64(std::uint64_t(number) + h)));
 }
 
+/// The point a share t in [0, 1] of the way from lo to hi, finite even when hi - lo overflows.
+inline double between(double lo, double hi, double t) {
+  const double span = hi - lo;
+  return std::isfinite(span) ? lo + t * span : lo * (1 - t) + hi * t;  // [-1e308, 1e308]
+}
+
 inline double uniform(std::mt19937_64& rng, double lo, double hi) {
-  return lo + (hi - lo) * std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+  return between(lo, hi, std::uniform_real_distribution<double>(0.0, 1.0)(rng));
 }
 
 /// A value drawn uniformly over the space (log-uniformly for log spaces).
@@ -134,21 +140,26 @@ class GridSampler : public Sampler {
     }
     double lo = 0, hi = 0, step = 0;
     bool log = false;
+    const auto* integer = std::get_if<IntDistribution>(&distribution);
     if (const auto* f = std::get_if<FloatDistribution>(&distribution)) {
       lo = f->low, hi = f->high, step = f->step, log = f->log;
     } else {
-      const auto& i = std::get<IntDistribution>(distribution);
-      lo = double(i.low), hi = double(i.high), step = double(i.step), log = i.log;
+      lo = double(integer->low), hi = double(integer->high);
+      step = double(integer->step), log = integer->log;
     }
+    // Onto the grid; ints in integer arithmetic, as doubles lose int64 grids past 2^53.
+    const auto snap = [&](double v) {
+      if (integer) return double(integer->nearest(v));
+      return std::clamp(step > 0 ? lo + std::round((v - lo) / step) * step : v, lo, hi);
+    };
     if (step > 0 && (hi - lo) / step + 1 <= double(n) + 0.5) {
-      for (double k = 0; lo + k * step <= hi + 1e-9 * step; ++k) out.push_back(lo + k * step);
+      for (double k = 0; lo + k * step <= hi + 1e-9 * step; ++k) out.push_back(snap(lo + k * step));
       return out;
     }
     for (std::size_t k = 0; k < n; ++k) {
       const double t = n == 1 ? 0.0 : double(k) / double(n - 1);
-      double v = log ? std::exp(std::log(lo) + t * (std::log(hi) - std::log(lo))) : lo + t * (hi - lo);
-      if (step > 0) v = lo + std::round((v - lo) / step) * step;
-      v = std::clamp(v, lo, hi);
+      const double v = snap(log ? std::exp(std::log(lo) + t * (std::log(hi) - std::log(lo)))
+                                : detail::between(lo, hi, t));
       if (out.empty() || v != out.back()) out.push_back(v);
     }
     return out;

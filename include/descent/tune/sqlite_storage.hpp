@@ -10,18 +10,30 @@
 //   marks failed every running trial whose worker process is gone from this machine, or whose
 //   heartbeat is older than stale_after. A trial declared dead stays failed: its worker, should it
 //   still finish, is told so (Storage::finish returns false) and nothing is counted twice.
+// - Everything read back is checked (stored_trials.hpp): a damaged or forged file gives an error
+//   naming the file, the study, the trial and the parameter.
+// - A file that cannot be written (read-only file system, no permission, or Options::read_only)
+//   is opened for reading: its trials can be read, and every write is refused with an error
+//   saying the file is read-only. On a read-only file system a WAL-mode file whose -shm index is
+//   missing (as a clean close leaves it) is read as immutable, which is exact there: nothing can
+//   change it.
 
 #include <descent/tune/storage.hpp>
+#include <descent/tune/stored_trials.hpp>
 
 #include <sqlite3.h>
 
+#include <cctype>
 #include <chrono>
+#include <climits>
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -29,6 +41,7 @@
 
 #include <csignal>
 #include <cerrno>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 namespace descent::tune {
@@ -66,9 +79,42 @@ inline long long process_start(long long pid) {
 
 /// True when a worker recorded on this host is certainly gone.
 inline bool worker_gone(long long pid, long long start) {
+  if (pid <= 0 || pid > INT_MAX) return true;  // no process has it (kill(0 or -1) means groups)
   if (::kill(pid_t(pid), 0) != 0 && errno == ESRCH) return true;
   const long long now = process_start(pid);
   return now < 0 || (start >= 0 && now != start);
+}
+
+/// Why a heartbeat-less worker is declared dead (age in seconds, rounded; any double prints).
+inline std::string no_heartbeat(double age, long long pid, const std::string& host) {
+  return "no heartbeat for " + format_number(std::round(age)) + " s from worker " +
+         std::to_string(pid) + " on " + host;
+}
+
+/// Whether `path` (or, if it does not exist, its folder) is on a read-only file system.
+inline bool on_read_only_file_system(const std::string& path) {
+  struct statvfs fs {};
+  if (::statvfs(path.c_str(), &fs) != 0) {
+    const auto folder = std::filesystem::path(path).parent_path();
+    if (::statvfs(folder.empty() ? "." : folder.c_str(), &fs) != 0) return false;
+  }
+  return (fs.f_flag & ST_RDONLY) != 0;
+}
+
+/// `path` as an SQLite URI ("file:" and the path, %-escaped), to open with query parameters.
+inline std::string sqlite_uri(const std::string& path) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out = "file:";
+  for (const unsigned char c : path) {
+    if (std::isalnum(c) || c == '/' || c == '.' || c == '-' || c == '_' || c == '~') {
+      out += char(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
 }
 
 }  // namespace detail
@@ -76,10 +122,13 @@ inline bool worker_gone(long long pid, long long start) {
 /// A Storage in an SQLite file, shared by the processes of one machine.
 class SqliteStorage : public Storage {
  public:
-  /// Timing of stale-worker detection and of lock waits.
+  /// Timing of stale-worker detection and of lock waits, and whether to only read.
   struct Options {
     std::chrono::seconds stale_after{60};        ///< heartbeat age that declares a worker dead
     std::chrono::milliseconds busy_timeout{60000};  ///< how long to wait for another process's lock
+    /// Open for reading only (writes are refused). A file that cannot be written is opened so
+    /// without being asked.
+    bool read_only = false;
   };
 
   /// Opens or creates the study file at `path` with the default Options.
@@ -88,36 +137,18 @@ class SqliteStorage : public Storage {
   SqliteStorage(std::string path, Options options)
       : m_path(std::move(path)), m_options(options), m_host(detail::host_name()),
         m_pid(::getpid()), m_start(detail::process_start(::getpid())) {
-    if (sqlite3_open_v2(m_path.c_str(), &m_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
-      const std::string why = m_db ? sqlite3_errmsg(m_db) : "out of memory";
-      sqlite3_close(m_db);
-      throw std::runtime_error("descent::tune: cannot open SQLite study file '" + m_path + "': " + why);
-    }
-    sqlite3_busy_timeout(m_db, int(m_options.busy_timeout.count()));
-    bool in_transaction = false;
+    const int flags =
+        m_options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    open(m_path, flags);
+    // SQLite opens a file it may not write for reading only, by itself.
+    m_read_only = sqlite3_db_readonly(m_db, "main") == 1;
     try {
-      exec("PRAGMA foreign_keys = ON");
-      // Write-ahead log: readers never block the writer, and with synchronous = NORMAL a commit
-      // survives the crash of any process (only a power cut may lose the last ones) at no fsync
-      // each.
-      exec("PRAGMA journal_mode = WAL");
-      exec("PRAGMA synchronous = NORMAL");
-      exec("BEGIN IMMEDIATE");
-      in_transaction = true;
-      exec("CREATE TABLE IF NOT EXISTS studies (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
-           "direction TEXT NOT NULL)");
-      exec("CREATE TABLE IF NOT EXISTS trials (id INTEGER PRIMARY KEY AUTOINCREMENT, "
-           "study_id INTEGER NOT NULL REFERENCES studies(id), number INTEGER NOT NULL, "
-           "state TEXT NOT NULL, value REAL, message TEXT NOT NULL DEFAULT '', host TEXT NOT NULL, "
-           "pid INTEGER NOT NULL, pid_start INTEGER NOT NULL, heartbeat REAL NOT NULL, "
-           "UNIQUE(study_id, number))");
-      exec("CREATE TABLE IF NOT EXISTS params (trial_id INTEGER NOT NULL REFERENCES trials(id), "
-           "name TEXT NOT NULL, distribution TEXT NOT NULL, value REAL NOT NULL, PRIMARY KEY(trial_id, name))");
-      exec("CREATE TABLE IF NOT EXISTS intermediate (trial_id INTEGER NOT NULL REFERENCES trials(id), "
-           "step INTEGER NOT NULL, value REAL, PRIMARY KEY(trial_id, step))");
-      exec("COMMIT");
+      if (m_read_only) {
+        open_for_reading();
+      } else {
+        create_tables();
+      }
     } catch (...) {  // the destructor will not run: close the handle here
-      if (in_transaction) exec_noexcept("ROLLBACK");
       sqlite3_close(m_db);
       throw;
     }
@@ -126,20 +157,18 @@ class SqliteStorage : public Storage {
   SqliteStorage(const SqliteStorage&) = delete;
   SqliteStorage& operator=(const SqliteStorage&) = delete;
 
+  /// Whether the file is open for reading only (every write throws std::runtime_error).
+  bool read_only() const { return m_read_only; }
+
   /// The study file's path.
   const std::string& path() const { return m_path; }
 
   std::int64_t open_study(const std::string& name, Direction direction) override {
     std::lock_guard lock(m_mutex);
+    if (const auto id = find_study(name, direction)) return *id;
+    writable("create study " + detail::quote_excerpt(name));
     Transaction tx(*this);
-    Statement find(*this, "SELECT id, direction FROM studies WHERE name = ?");
-    find.bind(1, name);
-    if (find.step()) {
-      InMemoryStorage::check_direction(name, direction_from(find.text(1)), direction);
-      const auto id = find.integer(0);
-      tx.commit();
-      return id;
-    }
+    if (const auto id = find_study(name, direction)) return *id;  // another process was first
     Statement insert(*this, "INSERT INTO studies (name, direction) VALUES (?, ?)");
     insert.bind(1, name);
     insert.bind(2, std::string(to_string(direction)));
@@ -151,12 +180,17 @@ class SqliteStorage : public Storage {
 
   FrozenTrial create_trial(std::int64_t study) override {
     std::lock_guard lock(m_mutex);
+    writable("create a trial");
     Transaction tx(*this);
     Statement next(*this, "SELECT COALESCE(MAX(number) + 1, 0) FROM trials WHERE study_id = ?");
     next.bind(1, study);
     next.step();
     FrozenTrial t;
-    t.number = next.integer(0);
+    const auto number = next.integer_cell(0);  // MAX(number) + 1 past int64 turns real
+    if (!number)
+      throw std::runtime_error("descent::tune: " + source() +
+                               ": no trial number left after the largest");
+    t.number = *number;
     Statement insert(*this, "INSERT INTO trials (study_id, number, state, host, pid, pid_start, heartbeat) "
                             "VALUES (?, ?, 'running', ?, ?, ?, ?)");
     insert.bind(1, study);
@@ -171,10 +205,14 @@ class SqliteStorage : public Storage {
     return t;
   }
 
-  /// Records parameter `name` of trial `trial` and refreshes its heartbeat.
+  /// Records parameter `name` of trial `trial` and refreshes its heartbeat, while the trial runs
+  /// (a trial declared dead keeps what it had: finished trials never change).
   void set_param(std::int64_t trial, const std::string& name, const Param& param) override {
     std::lock_guard lock(m_mutex);
-    Statement s(*this, "INSERT OR REPLACE INTO params (trial_id, name, distribution, value) VALUES (?, ?, ?, ?)");
+    writable("record a parameter");
+    Statement s(*this, "INSERT OR REPLACE INTO params (trial_id, name, distribution, value) "
+                       "SELECT ?1, ?2, ?3, ?4 WHERE EXISTS "
+                       "(SELECT 1 FROM trials WHERE id = ?1 AND state = 'running')");
     s.bind(1, trial);
     s.bind(2, name);
     s.bind(3, to_text(param.distribution));
@@ -183,10 +221,14 @@ class SqliteStorage : public Storage {
     beat(trial);
   }
 
-  /// Records the value trial `trial` reported at `step` and refreshes its heartbeat.
+  /// Records the value trial `trial` reported at `step` and refreshes its heartbeat, while the
+  /// trial runs.
   void report(std::int64_t trial, std::int64_t step, double value) override {
     std::lock_guard lock(m_mutex);
-    Statement s(*this, "INSERT OR REPLACE INTO intermediate (trial_id, step, value) VALUES (?, ?, ?)");
+    writable("record a report");
+    Statement s(*this, "INSERT OR REPLACE INTO intermediate (trial_id, step, value) "
+                       "SELECT ?1, ?2, ?3 WHERE EXISTS "
+                       "(SELECT 1 FROM trials WHERE id = ?1 AND state = 'running')");
     s.bind(1, trial);
     s.bind(2, step);
     s.bind(3, value);
@@ -195,7 +237,9 @@ class SqliteStorage : public Storage {
   }
 
   bool finish(std::int64_t trial, TrialState state, double value, const std::string& message) override {
+    detail::check_finish(state, value);
     std::lock_guard lock(m_mutex);
+    writable("finish a trial");
     Statement s(*this, "UPDATE trials SET state = ?, value = ?, message = ? WHERE id = ? AND state = 'running'");
     s.bind(1, std::string(to_string(state)));
     s.bind(2, value);
@@ -205,45 +249,53 @@ class SqliteStorage : public Storage {
     return sqlite3_changes(m_db) == 1;
   }
 
+  /// Every trial of the study, ordered by number. Finished trials are read from the file once
+  /// per storage object (they never change), then only the rest: each call costs what changed.
   std::vector<FrozenTrial> trials(std::int64_t study) override {
     std::lock_guard lock(m_mutex);
-    Transaction tx(*this, "BEGIN");  // one consistent snapshot across the three reads
-    std::vector<FrozenTrial> out;
-    std::map<std::int64_t, std::size_t> index;
-    Statement t(*this, "SELECT id, number, state, value, message FROM trials WHERE study_id = ? ORDER BY number");
+    detail::FinishedTrials& finished = m_finished[study];
+    Transaction tx(*this, "BEGIN");  // one consistent snapshot across the reads
+    Statement name(*this, "SELECT name FROM studies WHERE id = ?");
+    name.bind(1, study);
+    if (!name.step())
+      throw std::out_of_range("descent::tune: " + source() + ": no study with id " +
+                              std::to_string(study));
+    detail::StoredTrials out(source(), name.text(0));
+    finished.add_to(out);
+    Statement t(*this, "SELECT id, number, state, value, message FROM trials "
+                       "WHERE study_id = ? AND id >= ?");
     t.bind(1, study);
-    while (t.step()) {
-      FrozenTrial f;
-      f.id = t.integer(0);
-      f.number = t.integer(1);
-      f.state = trial_state_from(t.text(2));
-      f.value = t.real(3);
-      f.message = t.text(4);
-      index[f.id] = out.size();
-      out.push_back(std::move(f));
-    }
+    t.bind(2, finished.from_id());
+    while (t.step())
+      out.add_trial(t.integer(0), t.integer_cell(1), t.text(2), t.real_cell(3), t.text(4));
     Statement p(*this, "SELECT p.trial_id, p.name, p.distribution, p.value FROM params p "
-                       "JOIN trials t ON t.id = p.trial_id WHERE t.study_id = ?");
+                       "JOIN trials t ON t.id = p.trial_id WHERE t.study_id = ? AND t.id >= ?");
     p.bind(1, study);
-    while (p.step()) {
-      out[index.at(p.integer(0))].params.insert_or_assign(p.text(1), Param{distribution_from_text(p.text(2)), p.real(3)});
-    }
+    p.bind(2, finished.from_id());
+    while (p.step()) out.add_param(p.integer(0), p.text(1), p.text(2), p.real_cell(3));
     Statement i(*this, "SELECT i.trial_id, i.step, i.value FROM intermediate i "
-                       "JOIN trials t ON t.id = i.trial_id WHERE t.study_id = ?");
+                       "JOIN trials t ON t.id = i.trial_id WHERE t.study_id = ? AND t.id >= ?");
     i.bind(1, study);
-    while (i.step()) out[index.at(i.integer(0))].intermediate[i.integer(1)] = i.real(2);
+    i.bind(2, finished.from_id());
+    while (i.step()) out.add_report(i.integer(0), i.integer_cell(1), i.real_cell(2));
     tx.commit();
-    return out;
+    auto all = out.take();
+    finished.update(all);  // only now: a study that fails its checks changes nothing here
+    return all;
   }
 
   void heartbeat(const std::vector<std::int64_t>& trials) override {
     if (trials.empty()) return;
     std::lock_guard lock(m_mutex);
+    writable("record a heartbeat");
     for (const auto id : trials) beat(id);
   }
 
+  /// Marks failed the running trials whose worker is gone; on a read-only file, changes nothing
+  /// and returns 0 (a reader may look at a study whose workers are gone).
   int fail_stale_trials(std::int64_t study) override {
     std::lock_guard lock(m_mutex);
+    if (m_read_only) return 0;
     Transaction tx(*this);
     Statement s(*this, "SELECT id, host, pid, pid_start, heartbeat FROM trials WHERE study_id = ? AND state = 'running'");
     s.bind(1, study);
@@ -255,8 +307,7 @@ class SqliteStorage : public Storage {
       if (s.text(1) == m_host && detail::worker_gone(pid, start)) {
         dead.emplace_back(s.integer(0), "worker " + std::to_string(pid) + " on " + m_host + " died");
       } else if (age > double(m_options.stale_after.count())) {
-        dead.emplace_back(s.integer(0), "no heartbeat for " + std::to_string(std::llround(age)) +
-                                            " s from worker " + std::to_string(pid) + " on " + s.text(1));
+        dead.emplace_back(s.integer(0), detail::no_heartbeat(age, pid, s.text(1)));
       }
     }
     for (const auto& [id, why] : dead) {
@@ -296,8 +347,24 @@ class SqliteStorage : public Storage {
     void run() { step(); }
     std::int64_t integer(int col) const { return sqlite3_column_int64(m_stmt, col); }
     double real(int col) const {
-      return sqlite3_column_type(m_stmt, col) == SQLITE_NULL ? std::numeric_limits<double>::quiet_NaN()
-                                                             : sqlite3_column_double(m_stmt, col);
+      return real_cell(col).value_or(std::numeric_limits<double>::quiet_NaN());
+    }
+    /// The column's integer; none when it holds anything else (SQLite columns take any type).
+    detail::Cell<std::int64_t> integer_cell(int col) const {
+      if (sqlite3_column_type(m_stmt, col) != SQLITE_INTEGER) return std::nullopt;
+      return sqlite3_column_int64(m_stmt, col);
+    }
+    /// The column's number (NaN for NULL); none for text or bytes.
+    detail::Cell<double> real_cell(int col) const {
+      switch (sqlite3_column_type(m_stmt, col)) {
+        case SQLITE_NULL:
+          return std::numeric_limits<double>::quiet_NaN();
+        case SQLITE_INTEGER:
+        case SQLITE_FLOAT:
+          return sqlite3_column_double(m_stmt, col);
+        default:
+          return std::nullopt;
+      }
     }
     std::string text(int col) const {
       const auto* p = sqlite3_column_text(m_stmt, col);
@@ -337,9 +404,111 @@ class SqliteStorage : public Storage {
     s.run();
   }
 
+  /// "SQLite study file 'PATH'", for messages.
+  std::string source() const { return "SQLite study file '" + m_path + "'"; }
+
   [[noreturn]] void fail(const char* sql) {
-    throw std::runtime_error("descent::tune: SQLite study file '" + m_path + "': " + sqlite3_errmsg(m_db) +
-                             " (in: " + std::string(sql ? sql : "?") + ")");
+    const bool read_only = (sqlite3_errcode(m_db) & 0xff) == SQLITE_READONLY;
+    throw std::runtime_error("descent::tune: " + source() + (read_only ? " is read-only: " : ": ") +
+                             sqlite3_errmsg(m_db) + " (in: " + std::string(sql ? sql : "?") + ")");
+  }
+
+  /// Throws, saying the file is read-only, when it is.
+  void writable(const std::string& what) const {
+    if (m_read_only)
+      throw std::runtime_error("descent::tune: " + source() + " is read-only: cannot " + what);
+  }
+
+  /// Opens the handle; throws naming the file (and a read-only file system, if that is why).
+  void open(const std::string& name, int flags) {
+    if (sqlite3_open_v2(name.c_str(), &m_db, flags | SQLITE_OPEN_NOMUTEX, nullptr) == SQLITE_OK)
+      return;
+    std::string why = m_db ? sqlite3_errmsg(m_db) : "out of memory";
+    sqlite3_close(m_db);
+    m_db = nullptr;
+    if (detail::on_read_only_file_system(m_path)) why += " (read-only file system)";
+    throw std::runtime_error("descent::tune: cannot open " + source() + ": " + why);
+  }
+
+  void create_tables() {
+    sqlite3_busy_timeout(m_db, int(m_options.busy_timeout.count()));
+    exec("PRAGMA foreign_keys = ON");
+    // Write-ahead log: readers never block the writer, and with synchronous = NORMAL a commit
+    // survives the crash of any process (only a power cut may lose the last ones) at no fsync
+    // each.
+    exec("PRAGMA journal_mode = WAL");
+    exec("PRAGMA synchronous = NORMAL");
+    Transaction tx(*this);
+    exec(
+        "CREATE TABLE IF NOT EXISTS studies (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
+        "direction TEXT NOT NULL)");
+    exec(
+        "CREATE TABLE IF NOT EXISTS trials (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+        "study_id INTEGER NOT NULL REFERENCES studies(id), number INTEGER NOT NULL, "
+        "state TEXT NOT NULL, value REAL, message TEXT NOT NULL DEFAULT '', host TEXT NOT NULL, "
+        "pid INTEGER NOT NULL, pid_start INTEGER NOT NULL, heartbeat REAL NOT NULL, "
+        "UNIQUE(study_id, number))");
+    exec(
+        "CREATE TABLE IF NOT EXISTS params (trial_id INTEGER NOT NULL REFERENCES trials(id), "
+        "name TEXT NOT NULL, distribution TEXT NOT NULL, value REAL NOT NULL, PRIMARY "
+        "KEY(trial_id, name))");
+    exec(
+        "CREATE TABLE IF NOT EXISTS intermediate (trial_id INTEGER NOT NULL REFERENCES trials(id), "
+        "step INTEGER NOT NULL, value REAL, PRIMARY KEY(trial_id, step))");
+    tx.commit();
+  }
+
+  /// A file SQLite could open only for reading. Reading a WAL-mode file needs its -shm index,
+  /// which SQLite creates beside it if missing; on a read-only file system it cannot, and the
+  /// file is opened as immutable instead (exact there: no one can change it). A leftover -wal
+  /// log would then be ignored, so that case is refused rather than read without it.
+  void open_for_reading() {
+    sqlite3_busy_timeout(m_db, int(m_options.busy_timeout.count()));
+    if (has_tables()) return;
+    const bool cannot_open = (sqlite3_errcode(m_db) & 0xff) == SQLITE_CANTOPEN;
+    if (!cannot_open || !detail::on_read_only_file_system(m_path)) fail(tables_sql);
+    std::error_code ec;
+    if (std::filesystem::file_size(m_path + "-wal", ec) > 0 && !ec) {
+      throw std::runtime_error("descent::tune: " + source() +
+                               " is on a read-only file system with a write-ahead "
+                               "log ('" +
+                               m_path +
+                               "-wal') but no index beside it; copy the files to a "
+                               "writable folder to read them");
+    }
+    sqlite3_close(m_db);
+    m_db = nullptr;
+    open(detail::sqlite_uri(m_path) + "?immutable=1", SQLITE_OPEN_READONLY | SQLITE_OPEN_URI);
+    if (!has_tables()) fail(tables_sql);
+  }
+
+  static constexpr const char* tables_sql =
+      "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+      "name IN ('studies', 'trials', 'params', 'intermediate')";
+
+  /// Whether the file can be read; throws if it can but holds no study.
+  bool has_tables() {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(m_db, tables_sql, -1, &stmt, nullptr) != SQLITE_OK) return false;
+    const bool read = sqlite3_step(stmt) == SQLITE_ROW;
+    const auto tables = read ? sqlite3_column_int64(stmt, 0) : 0;
+    sqlite3_finalize(stmt);
+    if (read && tables != 4) {
+      throw std::runtime_error("descent::tune: " + source() +
+                               " is read-only and holds no study (it lacks "
+                               "descent's tables)");
+    }
+    return read;
+  }
+
+  /// The id of study `name`, if it exists; throws if it exists with the other direction.
+  std::optional<std::int64_t> find_study(const std::string& name, Direction direction) {
+    Statement find(*this, "SELECT id, direction FROM studies WHERE name = ?");
+    find.bind(1, name);
+    if (!find.step()) return std::nullopt;
+    InMemoryStorage::check_direction(name, detail::stored_direction(source(), name, find.text(1)),
+                                     direction);
+    return find.integer(0);
   }
   void exec(const char* sql) {
     if (sqlite3_exec(m_db, sql, nullptr, nullptr, nullptr) != SQLITE_OK) fail(sql);
@@ -351,6 +520,8 @@ class SqliteStorage : public Storage {
   std::string m_host;
   long long m_pid, m_start;
   sqlite3* m_db = nullptr;
+  bool m_read_only = false;
+  std::map<std::int64_t, detail::FinishedTrials> m_finished;  ///< by study id
   std::mutex m_mutex;
 };
 

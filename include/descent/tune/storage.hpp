@@ -5,6 +5,7 @@
 
 #include <descent/tune/frozen_trial.hpp>
 
+#include <cmath>
 #include <cstdint>
 #include <mutex>
 #include <stdexcept>
@@ -12,6 +13,20 @@
 #include <vector>
 
 namespace descent::tune {
+
+namespace detail {
+
+/// Throws std::invalid_argument for an end no trial may have: still running, or complete without
+/// a value (Study::tell fails a NaN result; a study file must not hold one it would refuse).
+inline void check_finish(TrialState state, double value) {
+  if (state == TrialState::running)
+    throw std::invalid_argument("descent::tune: a trial cannot finish as running");
+  if (state == TrialState::complete && std::isnan(value)) {
+    throw std::invalid_argument("descent::tune: a complete trial needs a value, got NaN");
+  }
+}
+
+}  // namespace detail
 
 /// Where a study keeps its trials; every method is safe to call from several threads at once.
 class Storage {
@@ -29,7 +44,8 @@ class Storage {
   /// Records the value trial `trial` reported at `step`, replacing an earlier one for that step.
   virtual void report(std::int64_t trial, std::int64_t step, double value) = 0;
   /// Ends a running trial. Returns false (and changes nothing) when it is no longer running,
-  /// e.g. because another worker declared it dead: a trial is never finished twice.
+  /// e.g. because another worker declared it dead: a trial is never finished twice. Throws
+  /// std::invalid_argument for state running, or complete with a NaN value.
   virtual bool finish(std::int64_t trial, TrialState state, double value, const std::string& message) = 0;
   /// Every trial of the study, ordered by number.
   virtual std::vector<FrozenTrial> trials(std::int64_t study) = 0;
@@ -76,6 +92,7 @@ class InMemoryStorage : public Storage {
     find(trial).intermediate[step] = value;
   }
   bool finish(std::int64_t trial, TrialState state, double value, const std::string& message) override {
+    detail::check_finish(state, value);
     std::lock_guard lock(m_mutex);
     FrozenTrial& t = find(trial);
     if (t.state != TrialState::running) return false;

@@ -157,10 +157,12 @@ class TpeSampler : public Sampler {
     bool log;
     double step;  ///< grid step of the external value; 0: continuous
     double low, high;  ///< external bounds
+    const IntDistribution* integer = nullptr;  ///< set for int spaces
 
     double to_model(double v) const { return log ? std::log(v) : v; }
     double from_model(double x) const {
       double v = log ? std::exp(x) : x;
+      if (integer) return double(integer->nearest(v));  // exact: doubles lose int64 grids past 2^53
       if (step > 0) v = low + std::round((v - low) / step) * step;
       return std::clamp(v, low, high);
     }
@@ -178,8 +180,8 @@ class TpeSampler : public Sampler {
     }
     const auto& i = std::get<IntDistribution>(distribution);
     const double lo = double(i.low), hi = double(i.high), s = double(i.step);
-    if (i.log) return {std::log(lo - 0.5), std::log(hi + 0.5), true, 1, lo, hi};
-    return {lo - s / 2, hi + s / 2, false, s, lo, hi};
+    if (i.log) return {std::log(lo - 0.5), std::log(hi + 0.5), true, 1, lo, hi, &i};
+    return {lo - s / 2, hi + s / 2, false, s, lo, hi, &i};
   }
 
   struct Mixture {
@@ -257,6 +259,8 @@ class TpeSampler : public Sampler {
                         const Observations& bad, std::mt19937_64& rng) const {
     const Space s = space_of(distribution);
     if (!(s.hi > s.lo)) return s.low;  // a single value
+    // Normals over a range wider than the largest double have infinite sigmas: draw uniformly.
+    if (!std::isfinite(s.hi - s.lo)) return detail::sample_uniform(distribution, rng);
     const Mixture l = parzen(s, good), g = parzen(s, bad);
     double best = s.low, best_score = -std::numeric_limits<double>::infinity();
     for (int c = 0; c < m_options.n_ei_candidates; ++c) {
