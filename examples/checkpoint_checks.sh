@@ -89,6 +89,10 @@ kill)
   expect_refusal "bad checksum" --resume flipped.ckpt
   expect_refusal "holds another network" $flags --hidden 128 --resume run.ckpt
   expect_refusal "does not fit the trainer" $flags --optimizer sgd --resume run.ckpt
+  # Everything else that shapes the run is stored too and must match.
+  expect_refusal "batch_size=64" $flags --batch-size 32 --resume run.ckpt
+  expect_refusal "loss=cross_entropy" $flags --loss mse --resume run.ckpt
+  expect_refusal "seed=0" $flags --seed 1 --resume run.ckpt
   ;;
 *)
   echo "checkpoint_checks.sh: unknown mode '$mode'"

@@ -3,6 +3,9 @@
 // command-line parsing whose errors name the flag, a tiny JSON writer, atomic file writes, and
 // Fashion-MNIST's location and install hint. Example support code, not library API.
 
+#include <descent/detail/format.hpp>
+#include <descent/io/file.hpp>
+
 #include <charconv>
 #include <cerrno>
 #include <cmath>
@@ -18,6 +21,7 @@
 #include <system_error>
 #include <vector>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace descent::examples {
@@ -94,14 +98,55 @@ class Args {
   std::string_view m_flag;
 };
 
-/// Runs f(); a std::invalid_argument from the library becomes a UsageError naming the flag.
+/// Runs f(); a std::invalid_argument (a bad value) or std::length_error (a size that cannot fit
+/// in memory) from the library becomes a UsageError naming the flag.
 template <class F>
 decltype(auto) checked_flag(std::string_view flag, F&& f) {
   try {
     return f();
   } catch (const std::invalid_argument& e) {
     flag_error(flag, e.what());
+  } catch (const std::length_error& e) {
+    flag_error(flag, e.what());
   }
+}
+
+/// Throws a UsageError naming `flag` unless new files can be made in the folder `dir` now. It
+/// makes and removes a probe file there, so a read-only file system or a missing permission is
+/// found before the work rather than after it (access(2) says yes to root on a read-only mount).
+inline void require_writable_directory(std::string_view flag, const std::filesystem::path& dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    flag_error(flag, "'" + dir.string() + "' is not a directory");
+  }
+  const std::filesystem::path probe =
+      dir / (".descent-probe-" + std::to_string(static_cast<long long>(::getpid())));
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    flag_error(flag, "cannot write in directory '" + dir.string() + "': " + std::strerror(errno));
+  }
+  ::close(fd);
+  ::unlink(probe.c_str());
+}
+
+/// The same for a folder the program makes later if need be: the nearest folder on its path that
+/// exists must take new files.
+inline void require_creatable_directory(std::string_view flag, const std::filesystem::path& dir) {
+  if (dir.empty()) flag_error(flag, "needs a directory name");
+  std::filesystem::path existing = std::filesystem::absolute(dir);
+  std::error_code ec;
+  while (!std::filesystem::exists(existing, ec) && existing.has_relative_path()) {
+    existing = existing.parent_path();
+  }
+  require_writable_directory(flag, existing);
+}
+
+/// The same for an output file: a file name, in a folder that exists and takes new files.
+inline void require_writable_file(std::string_view flag, const std::filesystem::path& path) {
+  if (path.empty() || !path.has_filename()) flag_error(flag, "needs a file name");
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) flag_error(flag, "'" + path.string() + "' is a directory");
+  require_writable_directory(flag, path.parent_path().empty() ? "." : path.parent_path());
 }
 
 /// "a,b,c" -> {"a", "b", "c"}; empty items are dropped.
@@ -116,12 +161,8 @@ inline std::vector<std::string> split_list(std::string_view text) {
   return items;
 }
 
-/// Shortest text that reads back to exactly v ("0.1", "1e-07"); std::to_chars ignores the locale.
-inline std::string format_exact(double v) {
-  char buf[32];
-  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  return ec == std::errc{} ? std::string(buf, end) : std::string("nan");
-}
+/// Shortest text that reads back to exactly v ("0.1", "1e-07"): the library's one number format.
+inline std::string format_exact(double v) { return descent::detail::format_number(v); }
 
 /// v as the JSON number that reads back to it (max_digits10 significant digits), or null when it
 /// is not finite (JSON has no NaN).
@@ -154,31 +195,8 @@ inline std::string json_string(std::string_view text) {
   return out + "\"";
 }
 
-/// Writes `text` to `path` through a temporary file in the same directory and a rename, so a
-/// reader never sees half a file. Throws std::runtime_error naming the file and the reason.
-inline void write_file_atomically(const std::filesystem::path& path, std::string_view text) {
-  const std::filesystem::path tmp =
-      path.string() + ".tmp." + std::to_string(static_cast<long long>(::getpid()));
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (out) out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    if (out) out.close();
-    if (!out) {
-      const int error = errno;
-      std::error_code ignore;
-      std::filesystem::remove(tmp, ignore);
-      throw std::runtime_error("cannot write '" + path.string() + "': " + std::strerror(error) +
-                               " (writing " + tmp.string() + ")");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::error_code ignore;
-    std::filesystem::remove(tmp, ignore);
-    throw std::runtime_error("cannot write '" + path.string() + "': " + ec.message());
-  }
-}
+/// Writes `text` to `path` atomically: a reader never sees half a file (descent/io/file.hpp).
+using descent::io::write_file_atomically;
 
 /// Runs an example's body: usage errors exit 2, any other error 1, each as one line on stderr
 /// prefixed with the program's name. Never a crash, never an uncaught exception.

@@ -26,7 +26,10 @@
 //   optimizers, showdown.cpp lists a learning rate that suits each.
 //
 // A resumed run ends with exactly the weights the uninterrupted run would have had, as long as it
-// is given the same flags (--epochs may grow); a checkpoint from other flags is refused.
+// is given the same flags (--epochs may grow). A checkpoint from other flags is refused: another
+// network (--hidden, --activation, --dropout), optimizer (--optimizer, --options), --loss,
+// --batch-size, --seed or training set (--train-subset). Not checked: --init (the weights come
+// from the checkpoint) and --threads (another count changes only the float summation order).
 //
 // Exit status: 0 on success, 2 for a bad flag or value (the message names the flag), 1 when the
 // data cannot be read, a checkpoint cannot be read, written or used, the JSON cannot be written
@@ -40,8 +43,8 @@
 #include "common.hpp"
 
 #include <Eigen/Core>
-#include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -106,19 +109,6 @@ struct Settings {
   std::filesystem::path checkpoint, resume, export_npy;
 };
 
-/// Exits with a usage error unless `path` names a file in an existing, writable directory.
-void require_writable_file(std::string_view flag, const std::filesystem::path& path) {
-  if (path.empty() || !path.has_filename()) ex::flag_error(flag, "needs a file name");
-  const auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
-  std::error_code ec;
-  if (!std::filesystem::is_directory(dir, ec)) {
-    ex::flag_error(flag, "directory '" + dir.string() + "' does not exist");
-  }
-  if (::access(dir.c_str(), W_OK) != 0) {  // say so now, not after training
-    ex::flag_error(flag, "directory '" + dir.string() + "' is not writable");
-  }
-}
-
 /// Reads and checks every flag before any data is loaded. Throws ex::UsageError.
 Settings parse(int argc, char** argv) {
   Settings s;
@@ -164,35 +154,36 @@ Settings parse(int argc, char** argv) {
       s.train_subset = args.integer(1);
     } else if (flag == "--json") {
       s.json = std::string(args.value());
-      require_writable_file(flag, s.json);
+      ex::require_writable_file(flag, s.json);
     } else if (flag == "--checkpoint") {
       s.checkpoint = std::string(args.value());
-      require_writable_file(flag, s.checkpoint);
+      ex::require_writable_file(flag, s.checkpoint);
     } else if (flag == "--resume") {
       s.resume = std::string(args.value());
       if (s.resume.empty()) ex::flag_error(flag, "needs a file name");
     } else if (flag == "--export-npy") {
       s.export_npy = std::string(args.value());
-      if (s.export_npy.empty()) ex::flag_error(flag, "needs a directory name");
+      ex::require_creatable_directory(flag, s.export_npy);  // now, not after training
     } else {
       throw ex::UsageError("unknown flag '" + std::string(flag) + "' (see --help)");
     }
   }
 
+  // The network's size, counted before any memory is taken (a size that fits in memory is
+  // checked when the network is built, before the data is loaded).
+  ex::checked_flag("--hidden", [&] { return nn::parameter_count({784, 10, s.hidden}); });
+
   // The optimizer, its options and the learning rate, each checked by the library itself.
-  auto optimizer = ex::checked_flag("--optimizer", [&] { return descent::make_optimizer<float>(s.optimizer); });
+  ex::checked_flag("--optimizer", [&] { return descent::make_optimizer<float>(s.optimizer); });
   ex::checked_flag("--options", [&] { return descent::make_optimizer<float>(s.optimizer, s.options); });
   for (const std::string& item : ex::split_list(s.options)) {
     if (item.substr(0, item.find('=')).find("learning_rate") != std::string::npos) {
       ex::flag_error("--options", "give the learning rate with --learning-rate, not here");
     }
   }
-  if (s.learning_rate < 0) {
-    ex::flag_error("--learning-rate", "must be >= 0, got " + ex::format_exact(s.learning_rate));
-  }
-  ex::checked_flag("--learning-rate", [&] {
-    optimizer.set_learning_rate(static_cast<float>(s.learning_rate));
-    return 0;
+  ex::checked_flag("--learning-rate", [&] {  // what is left for the Trainer to refuse
+    return nn::Trainer<float>(
+        {.optimizer = s.optimizer, .learning_rate = s.learning_rate, .optimizer_options = s.options});
   });
   return s;
 }
@@ -270,6 +261,12 @@ std::string json_report(const Settings& s, const nn::History& history, double te
 int run(const Settings& s) {
   Eigen::setNbThreads(s.threads);  // Eigen's own products, in builds with OpenMP
 
+  // The network first: a --hidden whose weights do not fit in memory is refused before anything
+  // is read.
+  nn::Sequential<float> net = ex::checked_flag("--hidden", [&] {
+    return nn::make_network<float>({784, 10, s.hidden, s.activation, s.dropout, s.init}, s.seed);
+  });
+
   // A damaged or missing checkpoint is reported now, before the data is loaded; whether it fits
   // these flags is checked once the network and trainer exist.
   int resumed_epochs = 0;
@@ -311,8 +308,10 @@ int run(const Settings& s) {
   }
 
   // ---- network and trainer ----------------------------------------------------------------
-  nn::Sequential<float> net =
-      nn::make_network<float>(nn::NetworkSpec{784, 10, s.hidden, s.activation, s.dropout, s.init}, s.seed);
+  ex::checked_flag("--batch-size", [&] {  // the layers' buffers for one batch
+    net.reserve(std::min(s.batch_size, train.size()));
+    return 0;
+  });
   nn::Trainer<float> trainer({.optimizer = s.optimizer,
                               .learning_rate = s.learning_rate,
                               .optimizer_options = s.options,

@@ -447,7 +447,7 @@ Settings parse(int argc, char** argv) {
       s.data = std::string(args.value());
     } else if (flag == "--out") {
       s.out = std::string(args.value());
-      if (s.out.empty()) ex::flag_error(flag, "needs a directory name");
+      ex::require_creatable_directory(flag, s.out);  // now, not after training
     } else if (flag == "--threads") {
       s.threads = static_cast<int>(args.integer(1, 1024));
     } else {

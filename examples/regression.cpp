@@ -170,7 +170,7 @@ Settings parse(int argc, char** argv) {
       s.epochs = static_cast<int>(args.integer(1, 100000));
     } else if (flag == "--out") {
       s.out = std::string(args.value());
-      if (s.out.empty()) ex::flag_error(flag, "needs a directory name");
+      ex::require_creatable_directory(flag, s.out);  // now, not after training
     } else if (flag == "--seed") {
       s.seed = static_cast<std::uint64_t>(args.integer(0));
     } else {

@@ -59,7 +59,6 @@
 #include "svg.hpp"
 
 #include <Eigen/Core>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -349,10 +348,7 @@ int run(const Settings& s) {
     std::fprintf(stderr, "showdown: --out: cannot create '%s': %s\n", s.out.string().c_str(), e.what());
     return 1;
   }
-  if (::access(s.out.c_str(), W_OK) != 0) {  // say so now, not after training
-    std::fprintf(stderr, "showdown: --out: directory '%s' is not writable\n", s.out.string().c_str());
-    return 1;
-  }
+  ex::require_writable_directory("--out", s.out);  // now, not after training
 
   std::string network = std::to_string(spec.inputs);
   for (const auto units : spec.hidden) network += "-" + std::to_string(units);

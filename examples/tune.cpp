@@ -38,7 +38,6 @@
 #include "svg.hpp"
 
 #include <Eigen/Core>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -93,14 +92,6 @@ struct Settings {
 
 constexpr Eigen::Index validation_size = 10000;  // the last training images; never trained on
 
-void check_writable(std::string_view flag, const std::filesystem::path& file) {
-  if (file.empty()) ex::flag_error(flag, "needs a file name");
-  const auto dir = file.parent_path().empty() ? std::filesystem::path(".") : file.parent_path();
-  std::error_code ec;
-  if (!std::filesystem::is_directory(dir, ec)) ex::flag_error(flag, "directory '" + dir.string() + "' does not exist");
-  if (::access(dir.c_str(), W_OK) != 0) ex::flag_error(flag, "directory '" + dir.string() + "' is not writable");
-}
-
 Settings parse(int argc, char** argv) {
   Settings s;
   ex::Args args(argc, argv);
@@ -126,7 +117,7 @@ Settings parse(int argc, char** argv) {
     } else if (flag == "--storage") {
       s.storage = args.value();
       if (s.storage.rfind("sqlite:", 0) == 0) {
-        check_writable(flag, s.storage.substr(7));
+        ex::require_writable_file(flag, s.storage.substr(7));
       } else if (s.storage.rfind("postgresql://", 0) == 0 || s.storage.rfind("postgres://", 0) == 0) {
         if (!tune::has_postgresql) ex::flag_error(flag, "this build has no PostgreSQL storage (install libpq-dev, reconfigure)");
       } else if (s.storage != "memory") {
@@ -145,10 +136,10 @@ Settings parse(int argc, char** argv) {
       s.data = std::string(args.value());
     } else if (flag == "--json") {
       s.json = std::string(args.value());
-      check_writable(flag, s.json);
+      ex::require_writable_file(flag, s.json);
     } else if (flag == "--svg") {
       s.svg = std::string(args.value());
-      if (s.svg != "none") check_writable(flag, s.svg);
+      if (s.svg != "none") ex::require_writable_file(flag, s.svg);
     } else {
       throw ex::UsageError("unknown flag '" + std::string(flag) + "' (see --help)");
     }

@@ -19,6 +19,8 @@
 #include <fstream>
 #include <iterator>
 #include <numbers>
+#include <optional>
+#include <tuple>
 #include <random>
 #include <string>
 #include <vector>
@@ -263,18 +265,97 @@ TEST_CASE("A checkpoint that does not fit the trainer or the data is refused", "
                        .progress = Trainer<float>::Progress::none});
   CHECK_THROWS_WITH(descent::io::load_checkpoint(dir / "run.ckpt", other, beta),
                     Contains("beta2=0.999") && Contains("beta2=0.99"));
-  Trainer<float> callbacks({.progress = Trainer<float>::Progress::none});
+  Trainer<float> callbacks({.batch_size = 16, .progress = Trainer<float>::Progress::none});
   callbacks.add_callback(std::make_shared<descent::nn::EarlyStopping>());
   CHECK_THROWS_WITH(descent::io::load_checkpoint(dir / "run.ckpt", other, callbacks),
                     Contains("saved with 0 callbacks, this trainer has 1"));
+  // Everything else that shapes the run: batch size, loss, seed, validation split, NaN policy.
+  Trainer<float> batch({.batch_size = 8, .progress = Trainer<float>::Progress::none});
+  CHECK_THROWS_WITH(descent::io::load_checkpoint(dir / "run.ckpt", other, batch),
+                    Contains("batch_size=16") && Contains("batch_size=8"));
+  Trainer<float> loss({.loss = descent::nn::Loss::mse, .batch_size = 16,
+                       .progress = Trainer<float>::Progress::none});
+  CHECK_THROWS_WITH(descent::io::load_checkpoint(dir / "run.ckpt", other, loss),
+                    Contains("loss=cross_entropy") && Contains("loss=mse"));
+  Trainer<float> seed({.batch_size = 16, .seed = 1, .progress = Trainer<float>::Progress::none});
+  CHECK_THROWS_WITH(descent::io::load_checkpoint(dir / "run.ckpt", other, seed),
+                    Contains("seed=0") && Contains("seed=1"));
   CHECK(same_bits<float>(other.parameters(), before));  // nothing was loaded
 
-  // Other data: fit() refuses before training.
+  // Other data: fit() refuses before training, and the position is still there for a fit()
+  // with the right data, which ends exactly where a run that never stopped does.
   Trainer<float> resumed(
       {.batch_size = 16, .epochs = 2, .progress = Trainer<float>::Progress::none});
   descent::io::load_checkpoint(dir / "run.ckpt", other, resumed);
   CHECK_THROWS_WITH(resumed.fit(other, spirals<float>(20, 3)),
                     Contains("64 training samples are not this data's 40"));
+  const auto history = resumed.fit(other, train);
+  auto straight = small_net<float>(1);
+  Trainer<float>({.batch_size = 16, .epochs = 2, .progress = Trainer<float>::Progress::none})
+      .fit(straight, train);
+  CHECK(history.epochs.size() == 2);
+  CHECK(same_bits<float>(other.parameters(), straight.parameters()));
+}
+
+TEST_CASE("A checkpoint whose callback state does not fit is refused before anything changes",
+          "[io][resume]") {
+  TempDir dir;
+  const auto train = spirals<float>(16, 3);
+  const auto make_trainer = [] {
+    Trainer<float> t({.batch_size = 16, .epochs = 2, .progress = Trainer<float>::Progress::none});
+    t.add_callback(std::make_shared<descent::nn::EarlyStopping>());
+    t.add_callback(std::make_shared<descent::nn::ReduceLearningRateOnPlateau>());
+    return t;
+  };
+  auto net = small_net<float>(1);
+  auto trainer = make_trainer();
+  std::optional<descent::nn::FitPosition<float>> saved;
+  trainer.set_epoch_hook([&](const auto&, const auto& position) {
+    if (!saved) saved = position;
+  });
+  trainer.fit(net, train);
+  REQUIRE(saved);
+  const double nan = std::nan(""), inf = INFINITY;
+  // {callback, value, where}: a NaN plateau learning rate, a negative one, a NaN best loss.
+  const std::vector<std::tuple<int, int, double>> forgeries = {
+      {1, 0, nan}, {1, 0, -1.0}, {1, 0, inf}, {0, 0, nan}, {0, 1, -3.0}};
+  for (const auto& [callback, index, value] : forgeries) {
+    auto forged = *saved;
+    forged.callbacks[std::size_t(callback)][std::size_t(index)] = value;
+    descent::io::save_checkpoint(dir / "forged.ckpt", net, forged);  // a valid checksum
+    auto target = small_net<float>(7);
+    const descent::Buffer<float> before = target.parameters();
+    auto resumed = make_trainer();
+    CAPTURE(callback, index, value);
+    CHECK_THROWS_WITH(descent::io::load_checkpoint(dir / "forged.ckpt", target, resumed),
+                      Contains("does not fit the trainer") &&
+                          Contains("callback " + std::to_string(callback + 1) + " of 2"));
+    CHECK(same_bits<float>(target.parameters(), before));
+    CHECK(resumed.fit(target, train).epochs.front().epoch == 1);  // no position was taken
+  }
+}
+
+TEST_CASE("Saving over a file keeps its mode, and a symbolic link stays a link", "[io]") {
+  TempDir dir;
+  const auto net = small_net<float>(1), other = small_net<float>(2);
+  const fs::path file = dir / "run.ckpt";
+  descent::io::save_checkpoint(file, net);
+  fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);  // 0600: private
+  descent::io::save_checkpoint(file, other);
+  CHECK(fs::status(file).permissions() == (fs::perms::owner_read | fs::perms::owner_write));
+  CHECK(same_bits<float>(descent::io::read_checkpoint<float>(file).parameters, other.parameters()));
+
+  fs::create_directories(dir / "store");
+  fs::create_symlink("store/target.ckpt", dir / "link.ckpt");  // dangling: made on first save
+  descent::io::save_checkpoint(dir / "link.ckpt", net);
+  descent::io::save_checkpoint(dir / "link.ckpt", other);
+  CHECK(fs::is_symlink(fs::symlink_status(dir / "link.ckpt")));
+  CHECK(same_bits<float>(descent::io::read_checkpoint<float>(dir / "store/target.ckpt").parameters,
+                         other.parameters()));
+
+  fs::create_symlink("loop.ckpt", dir / "loop.ckpt");
+  CHECK_THROWS_WITH(descent::io::save_checkpoint(dir / "loop.ckpt", net),
+                    Contains("too many levels of symbolic links"));
 }
 
 TEST_CASE("Every damaged checkpoint is refused with a message naming the damage", "[io][corrupt]") {
@@ -324,9 +405,9 @@ TEST_CASE("Every damaged checkpoint is refused with a message naming the damage"
   }
   SECTION("a newer format version") {
     auto bytes = good;
-    bytes[8] = 2;
+    bytes[8] = 3;
     write_bytes(bad, bytes);
-    CHECK_THAT(load_error(bad), Contains("format version 2, newer than the 1"));
+    CHECK_THAT(load_error(bad), Contains("format version 3, newer than the 2"));
   }
   SECTION("a float checkpoint into a double network, and back") {
     CHECK_THAT(load_error<double>(dir / "good.ckpt"),
@@ -510,4 +591,12 @@ TEMPLATE_TEST_CASE("export_npy writes NPY 1.0 files of the right type, shape and
   const auto bias = read_bytes(files[1]);
   const std::string bias_dict(bias.begin() + 10, bias.begin() + 10 + (bias[8] | (bias[9] << 8)));
   CHECK_THAT(bias_dict, Contains("'shape': (4,)"));
+}
+
+TEST_CASE("The checkpoint CRC-32 is gzip's and PNG's", "[io]") {
+  // The standard check value of CRC-32/ISO-HDLC, and the empty input.
+  const std::string digits = "123456789";
+  CHECK(descent::io::detail::crc32(reinterpret_cast<const unsigned char*>(digits.data()),
+                                   digits.size()) == 0xCBF43926u);
+  CHECK(descent::io::detail::crc32(nullptr, 0) == 0u);
 }

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <string>
 
+using Catch::Matchers::Contains;
 using descent::nn::Activation;
 using descent::nn::Dense;
 using descent::nn::Loss;
@@ -258,4 +259,42 @@ TEMPLATE_TEST_CASE("One forward, backward and Adam step of an MLP matches PyTorc
     }
   }
   CHECK(files >= 7);
+}
+
+TEST_CASE("Layer sizes that overflow or cannot fit in memory are refused; the network is unchanged",
+          "[nn][sizes]") {
+  using descent::nn::Sequential;
+  Sequential<float> net(784);
+  net.add(Dense{10});
+  const Eigen::Index before = net.parameter_count();
+
+  // units * (inputs + 1) wraps around 2^63: refused before any memory is sized from it.
+  CHECK_THROWS_AS(net.add(Dense{8953133110934190020}), std::length_error);
+  CHECK_THROWS_WITH(net.add(Dense{8953133110934190020}),
+                    Contains("layer 1") && Contains("8953133110934190020 units on 10 inputs"));
+  // 2^44 * 11 floats, twice (with gradients): more than any address space holds.
+  CHECK_THROWS_WITH(net.add(Dense{Eigen::Index(1) << 44}),
+                    Contains("layer 1") && Contains("do not fit in memory"));
+  // A batch whose buffers cannot exist.
+  CHECK_THROWS_WITH(net.reserve(Eigen::Index(1) << 61),
+                    Contains("batch of 2305843009213693952") && Contains("do not fit in memory"));
+  REQUIRE(net.layer_count() == 1);
+  REQUIRE(net.parameter_count() == before);
+  CHECK(net.forward(Eigen::MatrixXf::Ones(784, 3)).cols() == 3);  // still works
+
+  // The same through make_network, and counted before building.
+  const descent::nn::NetworkSpec huge{.inputs = 784, .outputs = 10, .hidden = {8953133110934190020}};
+  CHECK_THROWS_AS(descent::nn::make_network<float>(huge), std::length_error);
+  CHECK_THROWS_AS(descent::nn::parameter_count(huge), std::length_error);
+  const descent::nn::NetworkSpec small{.inputs = 784, .outputs = 10, .hidden = {256, 128}};
+  CHECK(descent::nn::parameter_count(small) ==
+        descent::nn::make_network<float>(small).parameter_count());
+  CHECK_THROWS_AS(descent::nn::parameter_count({.inputs = 784, .outputs = 10, .hidden = {0}}),
+                  std::invalid_argument);
+}
+
+TEST_CASE("Messages print numbers in their shortest exact form", "[nn][messages]") {
+  descent::nn::Sequential<float> net(3);
+  CHECK_THROWS_WITH(net.add(descent::nn::Dropout{-1}), Contains("got -1") && !Contains("-1.0"));
+  CHECK_THROWS_WITH(net.add(descent::nn::Dropout{1.5}), Contains("got 1.5") && !Contains("1.50"));
 }

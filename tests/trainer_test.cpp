@@ -9,6 +9,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <numbers>
 #include <random>
 
@@ -149,7 +150,11 @@ TEST_CASE("The trainer refuses bad settings and mismatched data, naming them", "
   CHECK_THROWS_WITH(T({.batch_size = 0}), Contains("batch_size must be >= 1, got 0"));
   CHECK_THROWS_WITH(T({.epochs = -1}), Contains("epochs"));
   CHECK_THROWS_WITH(T({.validation_split = 1.0}), Contains("validation_split"));
-  CHECK_THROWS_WITH(T({.learning_rate = -1}), Contains("learning_rate"));
+  CHECK_THROWS_WITH(T({.learning_rate = -1}), Contains("learning_rate must be finite and >= 0, got -1"));
+  CHECK_THROWS_WITH(T({.validation_split = -0.5}), Contains("got -0.5") && !Contains("-0.50"));
+  // 1e300 is finite: it is too large for float, which is what the message says (not "inf").
+  CHECK_THROWS_WITH(T({.learning_rate = 1e300}),
+                    Contains("1e+300 is larger than the largest float") && !Contains("inf"));
   CHECK_THROWS_WITH(T({.optimizer = "adamax"}), Contains("unknown optimizer 'adamax'"));
   CHECK_THROWS_WITH(T({.optimizer_options = "beta3=1"}), Contains("unknown option 'beta3'"));
   auto net = descent::nn::make_network<float>(spiral_spec(), 0);
@@ -212,4 +217,65 @@ TEST_CASE("A learning rate a callback sets when training begins reaches the opti
   const auto h = trainer.fit(net, train);
   CHECK(h.epochs.back().learning_rate == 0);
   CHECK((net.parameters() == before).all());  // no step moved a weight
+}
+
+TEST_CASE("Validation data with a NaN or an infinity is refused, naming its place", "[trainer]") {
+  using T = Trainer<float>;
+  const auto train = spirals<float>(20, 1);
+  auto net = descent::nn::make_network<float>(spiral_spec(), 0);
+  T trainer({.epochs = 1, .progress = T::Progress::none});
+  auto validation = spirals<float>(10, 2);
+  validation.x(1, 7) = std::nanf("");
+  CHECK_THROWS_WITH(trainer.fit(net, train, &validation),
+                    Contains("validation data has nan in feature 1 of sample 7"));
+  validation.x(1, 7) = 0;
+  validation.x(0, 3) = -std::numeric_limits<float>::infinity();
+  CHECK_THROWS_WITH(trainer.fit(net, train, &validation),
+                    Contains("validation data has -inf in feature 0 of sample 3"));
+
+  // A validation split takes its samples from the training data: they are checked the same way.
+  auto poisoned = train;
+  poisoned.x.row(0).setConstant(std::nanf(""));
+  T split({.epochs = 1, .validation_split = 0.25, .progress = T::Progress::none});
+  CHECK_THROWS_WITH(split.fit(net, poisoned), Contains("the validation split has nan in feature 0"));
+}
+
+TEST_CASE("Callbacks that watch a loss watch val_loss when there is validation data, NaN or not",
+          "[trainer]") {
+  descent::nn::EarlyStopping stopping({.patience = 0, .restore_best = false});
+  descent::nn::EpochLog log;
+  log.loss = 0.5;
+  log.val_loss = std::nan("");
+  descent::nn::TrainingState state;
+  state.last = &log;
+  state.validating = true;
+  stopping.on_train_begin(state);
+  state.epoch = 1;
+  stopping.on_epoch_end(state);
+  CHECK(stopping.best_epoch() == 0);  // a NaN val_loss is no improvement; the loss is not used
+  state.epoch = 2;
+  stopping.on_epoch_end(state);
+  CHECK(state.stop);
+
+  descent::nn::TrainingState without;  // no validation data: the training loss
+  without.last = &log;
+  without.epoch = 1;
+  stopping.on_train_begin(without);
+  stopping.on_epoch_end(without);
+  CHECK(stopping.best_epoch() == 1);
+  CHECK(stopping.best() == 0.5);
+}
+
+TEST_CASE("A callback's learning rate must be one the optimizer takes; the error says where",
+          "[trainer]") {
+  using T = Trainer<float>;
+  const auto train = spirals<float>(20, 1);
+  auto net = descent::nn::make_network<float>(spiral_spec(), 0);
+  T trainer({.batch_size = 10, .epochs = 3, .progress = T::Progress::none});
+  trainer.add_callback(std::make_shared<descent::nn::EarlyStopping>());
+  trainer.add_callback(std::make_shared<descent::nn::LearningRateSchedule>(
+      [](std::int64_t step) { return step < 5 ? 0.01 : std::nan(""); }));
+  CHECK_THROWS_WITH(trainer.fit(net, train),
+                    Contains("callback 2 of 2 (on_batch_begin, epoch 2, step 5)") &&
+                        Contains("must be finite and >= 0, got nan"));
 }

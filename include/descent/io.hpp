@@ -4,4 +4,5 @@
 
 #include <descent/io/checkpoint.hpp>
 #include <descent/io/error.hpp>
+#include <descent/io/file.hpp>
 #include <descent/io/npy.hpp>

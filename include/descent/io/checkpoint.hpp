@@ -8,16 +8,16 @@
 //   descent::io::load_checkpoint("run.ckpt", net, trainer);  // a new process, fresh objects
 //   trainer.fit(net, train);                                 // epoch 3 on, bit for bit the same
 //
-// File format, version 1. Integers are little-endian and fixed-width; a Scalar or f64 is the
+// File format, version 2 (version 1 lacks the trainer options). Integers are little-endian and fixed-width; a Scalar or f64 is the
 // IEEE 754 value's bits as a little-endian integer; a str is a u64 length and that many bytes; an
 // array is a u64 count and that many Scalars.
 //
 //   offset  size  field
 //        0     8  magic 89 44 45 53 43 45 4E 54 ("\x89DESCENT")
-//        8     4  u32 format version: 1
+//        8     4  u32 format version: 2 (1 is read too)
 //       12     4  u32 bytes per Scalar: 4 (float) or 8 (double)
 //       16     8  u64 payload size in bytes (the file is 32 bytes longer)
-//       24     4  u32 CRC-32 of the payload (zlib's crc32, the one of gzip and PNG)
+//       24     4  u32 CRC-32 of the payload (the one of gzip, PNG and zlib's crc32)
 //       28     4  u32 reserved, 0
 //       32        the payload, three parts:
 //
@@ -30,7 +30,8 @@
 //              scalar a str key and an f64 (step counts, Nadam's mu_product): Optimizer::state_dict
 //   trainer    u8 present (0 or 1; 1 needs the optimizer part, with one group); if 1: i64 epochs
 //              finished; i64 steps; f64 learning rate; u8 stopped; str shuffle RNG (the text form
-//              of std::mt19937_64); u64 count and that many i64 sample indices (the training
+//              of std::mt19937_64); str trainer options (Trainer::run_options(); version 2
+//              on: "loss=cross_entropy,batch_size=64,..."); u64 count and that many i64 sample indices (the training
 //              order); u64 callback count and per callback a u64 count and that many f64; u64
 //              epoch count and per epoch i64 epoch, i64 skipped batches, f64 loss, accuracy,
 //              val_loss, val_accuracy, learning_rate, seconds; array best weights (may be empty)
@@ -63,7 +64,7 @@
 namespace descent::io {
 
 /// The checkpoint format this build writes, and the newest it reads.
-inline constexpr std::uint32_t checkpoint_version = 1;
+inline constexpr std::uint32_t checkpoint_version = 2;
 
 /// A checkpoint's optimizer part, as saved from an Optimizer.
 template <class Scalar>
@@ -159,6 +160,7 @@ void write_position(Writer& out, const nn::FitPosition<Scalar>& p) {
   out.f64(p.learning_rate);
   out.u8(p.stopped ? 1 : 0);
   out.str(p.shuffle_rng);
+  out.str(p.trainer_options);
   out.u64(p.order.size());
   for (const std::int64_t i : p.order) out.i64(i);
   out.u64(p.callbacks.size());
@@ -226,7 +228,7 @@ OptimizerRecord<Scalar> read_optimizer(Reader& in) {
 }
 
 template <class Scalar>
-nn::FitPosition<Scalar> read_position(Reader& in) {
+nn::FitPosition<Scalar> read_position(Reader& in, std::uint32_t version) {
   nn::FitPosition<Scalar> p;
   const std::int64_t epoch = in.i64("epochs finished");
   if (epoch < 0 || epoch > INT_MAX) in.fail("epochs finished is " + std::to_string(epoch));
@@ -236,6 +238,10 @@ nn::FitPosition<Scalar> read_position(Reader& in) {
   p.learning_rate = in.f64("learning rate");
   p.stopped = in.flag("stopped");
   p.shuffle_rng = in.str("shuffle RNG");
+  if (version >= 2) {
+    p.trainer_options = in.str("trainer options");
+    if (p.trainer_options.empty()) in.fail("the trainer options are empty");
+  }
   p.order.resize(in.count("training order", 8));
   for (auto& i : p.order) i = in.i64("training order");
   p.callbacks.resize(in.count("callback count", 8));
@@ -379,7 +385,7 @@ Checkpoint<Scalar> read_checkpoint(const std::filesystem::path& path) {
     if (!optimizer || optimizer->group_options.size() != 1) {
       in.fail("the trainer part needs an optimizer part with one group");
     }
-    c.position = detail::read_position<Scalar>(in);
+    c.position = detail::read_position<Scalar>(in, version);
     c.position->optimizer_options = std::move(optimizer->group_options[0]);
     c.position->optimizer = std::move(optimizer->state);
   } else {

@@ -2,6 +2,7 @@
 // The layers a Sequential network is built from, as plain descriptions: Dense (a fully connected
 // layer), an Activation, and Dropout. Sequential owns their parameters and buffers.
 
+#include <descent/detail/size.hpp>
 #include <descent/nn/activation.hpp>
 
 #include <Eigen/Core>
@@ -9,6 +10,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -49,6 +51,13 @@ inline Init init_from_string(std::string_view name) {
 struct Dense {
   Eigen::Index units = 0;       ///< number of outputs, >= 1
   Init init = Init::automatic;  ///< how the weights and biases are drawn
+
+  /// Weights and biases on `inputs` inputs, units * (inputs + 1); nothing when that does not
+  /// fit in an Eigen::Index.
+  std::optional<Eigen::Index> parameter_count(Eigen::Index inputs) const {
+    const auto columns = descent::detail::checked_sum(inputs, Eigen::Index{1});
+    return columns ? descent::detail::checked_product(units, *columns) : std::nullopt;
+  }
 };
 
 /// Inverted dropout: in training, zeroes each value with probability `rate` and scales the rest by

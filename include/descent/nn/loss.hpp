@@ -11,6 +11,7 @@
 // Cross-entropy takes targets as class indices (1 x batch) or as probabilities (outputs x batch);
 // its mean is over the batch, the others' over every element, as PyTorch's.
 
+#include <descent/detail/format.hpp>
 #include <descent/nn/activation.hpp>
 
 #include <Eigen/Core>
@@ -80,12 +81,14 @@ double loss_and_gradient(Loss loss, const Z& z_in, const T& t_in, G&& grad_out) 
       const Scalar log_sum = std::log(sum);
       grad.col(j) /= sum;  // softmax
       if (labels) {
-        const auto k = static_cast<Eigen::Index>(t(0, j));
-        if (k < 0 || k >= z.rows() || Scalar(k) != t(0, j)) {
+        // Checked before the conversion, which is undefined for NaN or a huge label.
+        const Scalar label = t(0, j);
+        if (!(label >= 0 && label < Scalar(z.rows()) && label == std::floor(label))) {
           throw std::invalid_argument("descent::nn: cross_entropy label " +
-                                      std::to_string(double(t(0, j))) + " is not a class in 0.." +
-                                      std::to_string(z.rows() - 1));
+                                      descent::detail::format_number(label) +
+                                      " is not a class in 0.." + std::to_string(z.rows() - 1));
         }
+        const auto k = static_cast<Eigen::Index>(label);
         total -= double(z(k, j) - m - log_sum);
         grad(k, j) -= Scalar(1);  // d/dz = softmax - onehot
       } else {

@@ -6,6 +6,7 @@
 
 #include <charconv>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -23,6 +24,32 @@ struct NetworkSpec {
   double dropout = 0.2;  ///< after every hidden activation; 0 for none
   Init init = Init::automatic;  ///< how every Dense layer's weights start
 };
+
+/// The weights and biases of the network make_network(spec) builds, counted before any memory is
+/// taken (say, to refuse a size from a command line). Throws std::invalid_argument for a size
+/// < 1, and std::length_error when the count does not fit in an Eigen::Index.
+inline Eigen::Index parameter_count(const NetworkSpec& spec) {
+  if (spec.inputs < 1 || spec.outputs < 1) {
+    throw std::invalid_argument("descent::nn::parameter_count: inputs and outputs must be >= 1");
+  }
+  std::optional<Eigen::Index> total = 0;
+  Eigen::Index inputs = spec.inputs;
+  for (std::size_t i = 0; i <= spec.hidden.size() && total; ++i) {
+    const Eigen::Index units = i < spec.hidden.size() ? spec.hidden[i] : spec.outputs;
+    if (units < 1) {
+      throw std::invalid_argument("descent::nn::parameter_count: hidden layer " +
+                                  std::to_string(i) + " has " + std::to_string(units) + " units");
+    }
+    const auto layer = Dense{units}.parameter_count(inputs);
+    total = layer ? descent::detail::checked_sum(*total, *layer) : std::nullopt;
+    inputs = units;
+  }
+  if (!total) {
+    throw std::length_error("descent::nn::parameter_count: the network has more parameters than "
+                            "can be counted");
+  }
+  return *total;
+}
 
 /// inputs -> [Dense(h) -> activation -> Dropout] per hidden layer -> Dense(outputs).
 /// The last layer has no activation: losses take logits.

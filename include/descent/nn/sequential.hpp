@@ -13,6 +13,8 @@
 // fused pass over it. Buffers are sized for the largest batch seen (or reserve()d): after that,
 // forward and backward allocate nothing.
 
+#include <descent/detail/format.hpp>
+#include <descent/detail/size.hpp>
 #include <descent/nn/activation.hpp>
 #include <descent/nn/detail/gemm.hpp>
 #include <descent/nn/detail/thread_pool.hpp>
@@ -26,6 +28,7 @@
 #include <cmath>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -54,13 +57,21 @@ class Sequential {
   }
 
   /// Appends a Dense layer and draws every weight afresh from the seed (see initialize());
-  /// throws std::invalid_argument if units < 1. Returns *this.
+  /// throws std::invalid_argument if units < 1, and std::length_error, naming the layer, when its
+  /// units * (inputs + 1) parameters do not fit in memory. Returns *this.
   Sequential& add(Dense layer) {
     if (layer.units < 1) {
       throw std::invalid_argument("descent::nn::Dense: units must be >= 1, got " +
                                   std::to_string(layer.units));
     }
-    return push(layer, layer.units, layer.units * (outputs() + 1));
+    const auto count = layer.parameter_count(outputs());
+    if (!count || !descent::detail::checked_sum(*count, m_params.size())) {
+      throw std::length_error("descent::nn::Dense: layer " + std::to_string(m_slots.size()) +
+                              " (" + std::to_string(layer.units) + " units on " +
+                              std::to_string(outputs()) + " inputs) has more parameters than " +
+                              "can be counted");
+    }
+    return push(layer, layer.units, *count);
   }
   /// Appends an activation applied element-wise; returns *this.
   Sequential& add(Activation activation) { return push(activation, outputs(), 0); }
@@ -68,7 +79,7 @@ class Sequential {
   Sequential& add(Dropout dropout) {
     if (!(dropout.rate >= 0 && dropout.rate < 1)) {
       throw std::invalid_argument("descent::nn::Dropout: rate must be in [0, 1), got " +
-                                  std::to_string(dropout.rate));
+                                  descent::detail::format_number(dropout.rate));
     }
     return push(dropout, outputs(), 0);
   }
@@ -165,32 +176,19 @@ class Sequential {
   /// The dropout stream, read-only.
   const DropoutStream& dropout_stream() const { return m_dropout; }
 
-  /// Sizes every buffer for batches of up to `batch` samples.
+  /// Sizes every buffer for batches of up to `batch` samples; throws std::length_error, naming
+  /// the batch and the layer, when they do not fit in memory (the network is unchanged then).
   void reserve(Eigen::Index batch) {
     if (batch <= m_capacity) return;
-    m_capacity = batch;
-    m_input.resize(m_inputs, batch);
-    for (auto& s : m_slots) {
-      s.output.resize(s.outputs, batch);
-      s.input_gradient.resize(s.inputs, batch);
-      if (std::holds_alternative<Dropout>(s.layer)) s.mask.resize(s.outputs, batch);
-      if (std::holds_alternative<Dense>(s.layer)) {
-        // One set of packing buffers per thread, each sized for that thread's share.
-        const int parts = threads();
-        const Eigen::Index cols = descent::detail::part_share(batch, parts),
-                           weight_cols = descent::detail::part_share(s.inputs, parts);
-        s.forward_gemm.clear();
-        s.weight_gemm.clear();
-        s.input_gemm.clear();
-        for (int p = 0; p < parts; ++p) {
-          s.forward_gemm.push_back(
-              std::make_unique<detail::Gemm<Scalar>>(s.outputs, cols, s.inputs));
-          s.weight_gemm.push_back(
-              std::make_unique<detail::Gemm<Scalar>>(s.outputs, weight_cols, batch));
-          s.input_gemm.push_back(std::make_unique<detail::Gemm<Scalar>>(s.inputs, cols, s.outputs));
-        }
-      }
+    try {
+      if (!descent::detail::checked_product(widest(), batch)) throw std::bad_alloc();
+      allocate_buffers(batch);
+    } catch (const std::bad_alloc&) {
+      throw std::length_error("descent::nn::Sequential: the buffers for a batch of " +
+                              std::to_string(batch) + " (the widest layer has " +
+                              std::to_string(widest()) + " values per sample) do not fit in memory");
     }
+    m_capacity = batch;
   }
 
   /// The network's outputs (outputs x batch) for inputs x (inputs x batch), valid until the next
@@ -291,7 +289,56 @@ class Sequential {
     std::vector<std::unique_ptr<detail::Gemm<Scalar>>> forward_gemm, weight_gemm, input_gemm;
   };
 
+  /// The most values per sample any buffer holds.
+  Eigen::Index widest() const {
+    Eigen::Index w = m_inputs;
+    for (const auto& s : m_slots) w = std::max(w, s.outputs);
+    return w;
+  }
+
+  /// Sizes every layer's buffers for `batch` samples (reserve() checks and commits).
+  void allocate_buffers(Eigen::Index batch) {
+    m_input.resize(m_inputs, batch);
+    for (auto& s : m_slots) {
+      s.output.resize(s.outputs, batch);
+      s.input_gradient.resize(s.inputs, batch);
+      if (std::holds_alternative<Dropout>(s.layer)) s.mask.resize(s.outputs, batch);
+      if (std::holds_alternative<Dense>(s.layer)) {
+        // One set of packing buffers per thread, each sized for that thread's share.
+        const int parts = threads();
+        const Eigen::Index cols = descent::detail::part_share(batch, parts),
+                           weight_cols = descent::detail::part_share(s.inputs, parts);
+        s.forward_gemm.clear();
+        s.weight_gemm.clear();
+        s.input_gemm.clear();
+        for (int p = 0; p < parts; ++p) {
+          s.forward_gemm.push_back(
+              std::make_unique<detail::Gemm<Scalar>>(s.outputs, cols, s.inputs));
+          s.weight_gemm.push_back(
+              std::make_unique<detail::Gemm<Scalar>>(s.outputs, weight_cols, batch));
+          s.input_gemm.push_back(std::make_unique<detail::Gemm<Scalar>>(s.inputs, cols, s.outputs));
+        }
+      }
+    }
+  }
+
   Sequential& push(Layer layer, Eigen::Index outputs, Eigen::Index param_count) {
+    // The new arenas first, keeping the values already there (a new Dense layer then redraws
+    // them all from the seed, below): if they do not fit, the network is left as it was.
+    Buffer<Scalar> params, grads;
+    try {
+      params = Buffer<Scalar>::Zero(m_params.size() + param_count);
+      grads = Buffer<Scalar>::Zero(m_params.size() + param_count);
+    } catch (const std::bad_alloc&) {
+      throw std::length_error("descent::nn::Sequential: layer " + std::to_string(m_slots.size()) +
+                              " needs " + std::to_string(param_count) + " parameters, " +
+                              std::to_string(m_params.size() + param_count) + " in all (" +
+                              descent::detail::format_number(std::round(
+                                  20.0 * double(m_params.size() + param_count) * sizeof(Scalar) /
+                                  double(1 << 30)) / 10) +
+                              " GiB with their gradients): they do not fit in memory");
+    }
+    params.head(m_params.size()) = m_params;
     Slot s;
     s.layer = layer;
     s.inputs = this->outputs();
@@ -303,12 +350,8 @@ class Sequential {
       m_step_segments.push_back({s.param_offset + s.outputs * s.inputs, s.outputs, 1});
     }
     m_slots.push_back(std::move(s));
-    // Grow the arenas, keeping the values already there (a new Dense layer then redraws them all
-    // from the seed, below).
-    Buffer<Scalar> params = Buffer<Scalar>::Zero(m_params.size() + param_count);
-    params.head(m_params.size()) = m_params;
     m_params.swap(params);
-    m_grads = Buffer<Scalar>::Zero(m_params.size());
+    m_grads.swap(grads);
     const Eigen::Index capacity = m_capacity;
     m_capacity = 0;
     if (capacity > 0) reserve(capacity);

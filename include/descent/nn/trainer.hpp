@@ -11,6 +11,8 @@
 // drawn from a shuffle seeded by `seed`, so a run is reproducible. After the first step the loop
 // allocates nothing: batches are gathered into buffers sized once.
 
+#include <descent/nn/callbacks.hpp>
+#include <descent/nn/history.hpp>
 #include <descent/nn/loss.hpp>
 #include <descent/nn/sequential.hpp>
 #include <descent/optim/optimizer.hpp>
@@ -42,222 +44,6 @@
 
 namespace descent::nn {
 
-/// Loss and accuracy (NaN where accuracy has no meaning, as for regression).
-struct Evaluation {
-  /// Mean loss over the samples.
-  double loss = 0;
-  /// Share of predictions that are right (classification losses only).
-  double accuracy = std::numeric_limits<double>::quiet_NaN();
-};
-
-/// One epoch of fit(): its training and validation metrics, learning rate and time.
-struct EpochLog {
-  int epoch = 0;  ///< 1-based
-  /// Mean training loss over the steps taken (NaN if every batch was skipped).
-  double loss = 0, accuracy = 0;  ///< training accuracy (NaN for regression)
-  /// Mean loss on the validation data; NaN without validation data.
-  double val_loss = std::numeric_limits<double>::quiet_NaN();
-  /// Accuracy on the validation data; NaN without validation data or for regression.
-  double val_accuracy = std::numeric_limits<double>::quiet_NaN();
-  /// The learning rate at the end of the epoch.
-  double learning_rate = 0;
-  /// Wall-clock seconds of the epoch's training steps.
-  double seconds = 0;
-  std::int64_t skipped = 0;  ///< batches skipped for a non-finite loss or gradient (NonFinite::skip)
-};
-
-/// What fit() did, epoch by epoch.
-struct History {
-  std::vector<EpochLog> epochs;  ///< one entry per epoch run
-  bool stopped_early = false;    ///< a callback stopped training before Options::epochs
-
-  /// epoch,loss,accuracy,val_loss,val_accuracy,learning_rate,seconds,skipped (numbers read back
-  /// exactly).
-  void save_csv(const std::string& path) const {
-    std::ofstream out(path);
-    if (!out) throw std::runtime_error("descent::nn::History::save_csv: cannot write " + path);
-    out.precision(17);
-    out << "epoch,loss,accuracy,val_loss,val_accuracy,learning_rate,seconds,skipped\n";
-    for (const auto& e : epochs) {
-      out << e.epoch << ',' << e.loss << ',' << e.accuracy << ',' << e.val_loss << ','
-          << e.val_accuracy << ',' << e.learning_rate << ',' << e.seconds << ',' << e.skipped
-          << '\n';
-    }
-    if (!out) throw std::runtime_error("descent::nn::History::save_csv: write failed: " + path);
-  }
-};
-
-/// What callbacks see and may change while fit() runs.
-struct TrainingState {
-  int epoch = 0;                 ///< 1-based, the epoch running or just finished
-  std::int64_t step = 0;         ///< optimizer steps taken so far
-  double learning_rate = 0;      ///< set it to change the rate from the next step on
-  const EpochLog* last = nullptr;  ///< the epoch just finished (on_epoch_end)
-  bool stop = false;             ///< set to end training after this epoch
-  /// Snapshots the network's weights (EarlyStopping calls it at the best epoch).
-  std::function<void()> save_weights, restore_weights;  ///< puts the last snapshot back, if any
-};
-
-/// Hooks into fit(); override the ones you need.
-class Callback {
- public:
-  virtual ~Callback() = default;
-  /// Called once when fit() starts, before the first epoch (and before load_state on resume).
-  virtual void on_train_begin(TrainingState&) {}
-  /// Called at the start of every epoch, before its batches are shuffled.
-  virtual void on_epoch_begin(TrainingState&) {}
-  /// Called before every batch; a learning rate set here is used for that batch's step.
-  virtual void on_batch_begin(TrainingState&) {}
-  /// Called after every epoch, with TrainingState::last filled in.
-  virtual void on_epoch_end(TrainingState&) {}
-  /// Called once when fit() ends, however it ended (except by an exception).
-  virtual void on_train_end(TrainingState&) {}
-
-  /// What the callback remembers from epoch to epoch, as numbers, for checkpoints. When fit()
-  /// resumes, load_state gets it back right after on_train_begin. Callbacks that remember
-  /// nothing keep these defaults.
-  virtual std::vector<double> save_state() const { return {}; }
-  /// Restores what save_state() returned; throws std::invalid_argument if it does not fit.
-  virtual void load_state(const std::vector<double>& state) {
-    if (!state.empty()) {
-      throw std::invalid_argument("descent::nn::Callback: this callback keeps no state, but " +
-                                  std::to_string(state.size()) + " values were given to load");
-    }
-  }
-};
-
-/// Stops when the monitored value (val_loss when there is validation data, else loss) has not
-/// improved by more than min_delta for more than `patience` epochs in a row (as PyTorch's
-/// ReduceLROnPlateau counts; Keras's EarlyStopping stops one epoch sooner); optionally restores
-/// the best weights. Each fit() starts afresh.
-class EarlyStopping : public Callback {
- public:
-  /// When to stop; the defaults stop after 3 epochs without improvement.
-  struct Options {
-    int patience = 3;          ///< epochs without improvement tolerated, >= 0
-    double min_delta = 0;      ///< smallest decrease that counts as an improvement, >= 0
-    bool restore_best = true;  ///< at the end, put back the weights of the best epoch
-  };
-  /// Throws std::invalid_argument if patience or min_delta is negative.
-  explicit EarlyStopping(Options options) : m_options(options) {
-    if (options.patience < 0) throw std::invalid_argument("descent::nn::EarlyStopping: patience must be >= 0");
-    if (!(options.min_delta >= 0)) throw std::invalid_argument("descent::nn::EarlyStopping: min_delta must be >= 0");
-  }
-  EarlyStopping() : EarlyStopping(Options{}) {}
-
-  /// Forgets the best value of any earlier fit().
-  void on_train_begin(TrainingState&) override {
-    m_best = std::numeric_limits<double>::infinity();
-    m_best_epoch = 0;
-    m_wait = 0;
-  }
-
-  /// Compares the epoch's monitored value with the best: saves the weights when it improved
-  /// (restore_best), sets TrainingState::stop when patience has run out.
-  void on_epoch_end(TrainingState& state) override {
-    const double value =
-        std::isnan(state.last->val_loss) ? state.last->loss : state.last->val_loss;
-    if (value < m_best - m_options.min_delta) {
-      m_best = value;
-      m_best_epoch = state.epoch;
-      m_wait = 0;
-      if (m_options.restore_best) state.save_weights();
-    } else if (++m_wait > m_options.patience) {
-      state.stop = true;
-    }
-  }
-  /// Restores the best weights, if restore_best and an epoch improved.
-  void on_train_end(TrainingState& state) override {
-    if (m_options.restore_best && m_best_epoch > 0) state.restore_weights();
-  }
-  /// The 1-based epoch with the best monitored value; 0 before any.
-  int best_epoch() const { return m_best_epoch; }
-  /// The best monitored value so far (+inf before any epoch).
-  double best() const { return m_best; }
-
-  std::vector<double> save_state() const override {
-    return {m_best, double(m_best_epoch), double(m_wait)};
-  }
-  /// Restores {best, best epoch, epochs waited}; throws std::invalid_argument otherwise.
-  void load_state(const std::vector<double>& state) override {
-    if (state.size() != 3 || std::isnan(state[0]) || !whole(state[1]) || !whole(state[2])) {
-      throw std::invalid_argument("descent::nn::EarlyStopping: a saved state is 3 numbers "
-                                  "(best, best epoch >= 0, epochs waited >= 0)");
-    }
-    m_best = state[0];
-    m_best_epoch = int(state[1]);
-    m_wait = int(state[2]);
-  }
-
- private:
-  static bool whole(double x) { return x >= 0 && x <= 1e9 && x == std::floor(x); }
-
-  Options m_options;
-  double m_best = std::numeric_limits<double>::infinity();
-  int m_best_epoch = 0;
-  int m_wait = 0;
-};
-
-/// Sets the learning rate before every step from a function of the step count (any of
-/// descent::schedule's, e.g. WarmupCosine) or, with per_epoch, of the 0-based epoch.
-class LearningRateSchedule : public Callback {
- public:
-  /// Calls `schedule` with the step count (or, with per_epoch, the 0-based epoch).
-  explicit LearningRateSchedule(std::function<double(std::int64_t)> schedule, bool per_epoch = false)
-      : m_schedule(std::move(schedule)), m_per_epoch(per_epoch) {}
-  /// With per_epoch, sets the learning rate for the epoch.
-  void on_epoch_begin(TrainingState& state) override {
-    if (m_per_epoch) state.learning_rate = m_schedule(state.epoch - 1);
-  }
-  /// Without per_epoch, sets the learning rate for the step.
-  void on_batch_begin(TrainingState& state) override {
-    if (!m_per_epoch) state.learning_rate = m_schedule(state.step);
-  }
-
- private:
-  std::function<double(std::int64_t)> m_schedule;
-  bool m_per_epoch;
-};
-
-/// Cuts the learning rate when the monitored loss (val_loss if any, else loss) plateaus.
-class ReduceLearningRateOnPlateau : public Callback {
- public:
-  /// Cuts the rate as schedule::ReduceOnPlateau with these options does.
-  explicit ReduceLearningRateOnPlateau(schedule::ReduceOnPlateau::Options options = {})
-      : m_options(options) {}
-  /// Starts a plateau tracker from the current learning rate.
-  void on_train_begin(TrainingState& state) override {
-    m_plateau.emplace(state.learning_rate, m_options);
-  }
-  /// Feeds the epoch's monitored loss to the tracker and applies the rate it returns.
-  void on_epoch_end(TrainingState& state) override {
-    const double value =
-        std::isnan(state.last->val_loss) ? state.last->loss : state.last->val_loss;
-    state.learning_rate = m_plateau->update(value);
-  }
-
-  std::vector<double> save_state() const override {
-    if (!m_plateau) return {};
-    const auto p = m_plateau->position();
-    return {p.learning_rate, p.best, double(p.bad), double(p.cooldown_left)};
-  }
-  /// Restores {learning rate, best, bad epochs, cooldown left}; throws std::invalid_argument if
-  /// the counts are not whole numbers >= 0.
-  void load_state(const std::vector<double>& state) override {
-    const auto count = [](double x) { return x >= 0 && x <= 1e9 && x == std::floor(x); };
-    if (state.size() != 4 || !count(state[2]) || !count(state[3])) {
-      throw std::invalid_argument("descent::nn::ReduceLearningRateOnPlateau: a saved state is 4 "
-                                  "numbers (learning rate, best, bad epochs, cooldown left)");
-    }
-    if (!m_plateau) m_plateau.emplace(state[0], m_options);
-    m_plateau->restore({state[0], state[1], int(state[2]), int(state[3])});
-  }
-
- private:
-  schedule::ReduceOnPlateau::Options m_options;
-  std::optional<schedule::ReduceOnPlateau> m_plateau;
-};
-
 /// Where fit() stands at the end of an epoch: besides the network's weights and dropout stream,
 /// everything it needs to go on exactly as if it had never stopped. Plain data; descent/io
 /// writes it to checkpoint files (Trainer::set_epoch_hook, Trainer::resume_from).
@@ -270,6 +56,9 @@ struct FitPosition {
   std::string shuffle_rng;          ///< the shuffle's std::mt19937_64 in its standard text form
   std::vector<std::int64_t> order;  ///< the training samples in the last epoch's order
   std::string optimizer_options;    ///< Optimizer::options(), to check the resuming trainer's
+  /// Trainer::run_options() of the run, to check the resuming trainer's; empty in checkpoints
+  /// of format version 1, which did not store them (then they go unchecked).
+  std::string trainer_options;
   StateDict<Scalar> optimizer;      ///< moments and step counts (Optimizer::state_dict)
   std::vector<std::vector<double>> callbacks;  ///< each callback's save_state(), in order
   std::vector<EpochLog> history;    ///< one entry per epoch finished
@@ -314,10 +103,10 @@ class Trainer {
     if (o.batch_size < 1) fail("batch_size must be >= 1, got " + std::to_string(o.batch_size));
     if (o.epochs < 0) fail("epochs must be >= 0, got " + std::to_string(o.epochs));
     if (!(o.validation_split >= 0 && o.validation_split < 1)) {
-      fail("validation_split must be in [0, 1), got " + std::to_string(o.validation_split));
+      fail("validation_split must be in [0, 1), got " + number(o.validation_split));
     }
-    if (!(std::isfinite(o.learning_rate) && o.learning_rate >= 0)) {
-      fail("learning_rate must be finite and >= 0, got " + std::to_string(o.learning_rate));
+    if (const std::string why = learning_rate_fault(o.learning_rate); !why.empty()) {
+      fail("learning_rate " + why);
     }
     if (o.threads < 1) fail("threads must be >= 1, got " + std::to_string(o.threads));
     make_optimizer();  // checks the name and options now, not after loading data
@@ -325,6 +114,17 @@ class Trainer {
 
   /// The options given to the constructor.
   const Options& options() const { return m_options; }
+
+  /// The options that shape a run besides the optimizer's, as "key=value,...": a checkpoint
+  /// keeps them, and resuming with other ones is refused. epochs may grow; threads, progress and
+  /// callbacks' options are not in it.
+  std::string run_options() const {
+    const Options& o = m_options;
+    return "loss=" + std::string(to_string(o.loss)) + ",batch_size=" +
+           std::to_string(o.batch_size) + ",seed=" + std::to_string(o.seed) +
+           ",validation_split=" + number(o.validation_split) +
+           ",on_non_finite=" + (o.on_non_finite == NonFinite::stop ? "stop" : "skip");
+  }
 
   /// Adds a callback; they run in the order added. Returns *this.
   Trainer& add_callback(std::shared_ptr<Callback> callback) {
@@ -346,8 +146,9 @@ class Trainer {
   /// until Options::epochs in total, as if it had never stopped. The network must hold the
   /// weights and dropout stream saved with the position; the trainer needs the same options and
   /// callbacks, the data and seed the same training samples. What can be checked now is (the
-  /// optimizer and its options, the callbacks), the rest when fit() starts; both throw
-  /// std::invalid_argument and change nothing. The next fit() uses the position up.
+  /// optimizer and its options, run_options(), the callbacks and their saved states), the rest
+  /// when fit() starts; both throw std::invalid_argument and change nothing. The next fit() that
+  /// starts training uses the position up.
   Trainer& resume_from(FitPosition<Scalar> position) {
     const FitPosition<Scalar>& p = position;
     if (p.epoch < 0 || p.step < 0 || p.history.size() != std::size_t(p.epoch)) {
@@ -355,8 +156,8 @@ class Trainer {
            std::to_string(p.step) + " steps and " + std::to_string(p.history.size()) +
            " history entries");
     }
-    if (!(p.learning_rate >= 0 && p.learning_rate <= std::numeric_limits<Scalar>::max())) {
-      fail("cannot resume: the position's learning rate is " + std::to_string(p.learning_rate));
+    if (const std::string why = learning_rate_fault(p.learning_rate); !why.empty()) {
+      fail("cannot resume: the position's learning rate " + why);
     }
     const auto optimizer = make_optimizer();
     const std::string ours = without_learning_rate(optimizer.options());
@@ -369,6 +170,18 @@ class Trainer {
     if (p.callbacks.size() != m_callbacks.size()) {
       fail("cannot resume: the position was saved with " + std::to_string(p.callbacks.size()) +
            " callbacks, this trainer has " + std::to_string(m_callbacks.size()));
+    }
+    if (!p.trainer_options.empty() && p.trainer_options != run_options()) {
+      fail("cannot resume: the position was saved by a trainer with " + p.trainer_options +
+           ", this trainer has " + run_options());
+    }
+    for (std::size_t i = 0; i < m_callbacks.size(); ++i) {
+      try {
+        m_callbacks[i]->check_state(p.callbacks[i]);
+      } catch (const std::invalid_argument& e) {
+        fail("cannot resume: the saved state of callback " + std::to_string(i + 1) + " of " +
+             std::to_string(m_callbacks.size()) + " does not fit it: " + e.what());
+      }
     }
     read_rng(p.shuffle_rng);  // throws if it is not one
     m_resume = std::move(position);
@@ -396,6 +209,9 @@ class Trainer {
     std::vector<Eigen::Index> train_idx(order.begin() + validation_count, order.end());
     std::vector<Eigen::Index> val_idx(order.begin(), order.begin() + validation_count);
     if (train_idx.empty()) fail("no training samples left after the validation split");
+    // A NaN in validation data would make every val_loss NaN and callbacks blind: refused now.
+    if (validation) check_finite(validation->x, validation->y, {}, "validation data");
+    if (!val_idx.empty()) check_finite(train.x, train.y, val_idx, "the validation split");
 
     const Eigen::Index n = static_cast<Eigen::Index>(train_idx.size());
     const Eigen::Index batch = std::min(m_options.batch_size, n);
@@ -411,26 +227,30 @@ class Trainer {
     Buffer<Scalar> best_weights;
     TrainingState state;
     state.learning_rate = m_options.learning_rate;
+    state.validating = validation || !val_idx.empty();
     state.save_weights = [&] { best_weights = net.parameters(); };
     state.restore_weights = [&] {
       if (best_weights.size() == net.parameter_count()) net.parameters() = best_weights;
     };
-    const std::optional<FitPosition<Scalar>> resume = std::exchange(m_resume, std::nullopt);
+    // A position is used up only once everything in it has been taken: a fit() that refuses
+    // it (other data) leaves it for the next fit().
+    const FitPosition<Scalar>* resume = m_resume ? &*m_resume : nullptr;
     if (resume) restore(*resume, net, train_idx, rng, optimizer, state, history, best_weights);
     // What the optimizer has now; a rate a callback sets from on_train_begin on is applied before
     // the next step.
     double applied_lr = state.learning_rate;
-    for (auto& c : m_callbacks) c->on_train_begin(state);
+    run_callbacks(&Callback::on_train_begin, state);
     for (std::size_t i = 0; resume && i < m_callbacks.size(); ++i) {
       m_callbacks[i]->load_state(resume->callbacks[i]);
     }
+    m_resume.reset();
 
     const bool bar = m_options.progress == Progress::bar ||
                      (m_options.progress == Progress::automatic && isatty(STDOUT_FILENO));
     const Eigen::Index batches = (n + batch - 1) / batch;
     for (int epoch = state.epoch + 1; epoch <= m_options.epochs && !state.stop; ++epoch) {
       state.epoch = epoch;
-      for (auto& c : m_callbacks) c->on_epoch_begin(state);
+      run_callbacks(&Callback::on_epoch_begin, state);
       shuffle(train_idx, rng);
       net.set_training(true);
       const auto start = Clock::now();
@@ -438,7 +258,7 @@ class Trainer {
       double loss_sum = 0, correct = 0, counted = 0, samples = 0;
       std::int64_t skipped = 0;
       for (Eigen::Index b = 0; b < batches; ++b) {
-        for (auto& c : m_callbacks) c->on_batch_begin(state);
+        run_callbacks(&Callback::on_batch_begin, state);
         if (state.learning_rate != applied_lr) {  // a callback changed it
           optimizer.set_learning_rate(static_cast<Scalar>(state.learning_rate));
           applied_lr = state.learning_rate;
@@ -492,13 +312,13 @@ class Trainer {
       history.epochs.push_back(log);
       state.last = &history.epochs.back();
       if (m_options.progress != Progress::none) print_epoch(log, bar);
-      for (auto& c : m_callbacks) c->on_epoch_end(state);
+      run_callbacks(&Callback::on_epoch_end, state);
       if (m_epoch_hook) {
         m_epoch_hook(net, position(state, rng, train_idx, optimizer, history, best_weights));
       }
     }
     history.stopped_early = state.stop;
-    for (auto& c : m_callbacks) c->on_train_end(state);
+    for (auto& c : m_callbacks) c->on_train_end(state);  // a rate set now is never used
     net.set_training(false);
     return history;
   }
@@ -543,6 +363,56 @@ class Trainer {
   [[noreturn]] static void fail(const std::string& what) {
     throw std::invalid_argument("descent::nn::Trainer: " + what);
   }
+  static std::string number(double v) { return descent::detail::format_number(v); }
+
+  /// Why `rate` cannot be a learning rate for this Scalar ("is nan", "1e+300 does not fit in
+  /// float"), or "" when it can.
+  static std::string learning_rate_fault(double rate) {
+    if (!(std::isfinite(rate) && rate >= 0)) return "must be finite and >= 0, got " + number(rate);
+    if (rate > double(std::numeric_limits<Scalar>::max())) {
+      return number(rate) + " is larger than the largest " +
+             (sizeof(Scalar) == 4 ? std::string("float") : std::string("double")) + ", " +
+             descent::detail::format_number(std::numeric_limits<Scalar>::max());
+    }
+    return "";
+  }
+
+  /// Calls `hook` on every callback in order. After each, a learning rate it set must be one the
+  /// optimizer can take: the error names the callback, the hook, the epoch and the step.
+  void run_callbacks(void (Callback::*hook)(TrainingState&), TrainingState& state) const {
+    for (std::size_t i = 0; i < m_callbacks.size(); ++i) {
+      ((*m_callbacks[i]).*hook)(state);
+      if (const std::string why = learning_rate_fault(state.learning_rate); !why.empty()) {
+        fail("callback " + std::to_string(i + 1) + " of " + std::to_string(m_callbacks.size()) +
+             " (" + hook_name(hook) + ", epoch " + std::to_string(state.epoch) + ", step " +
+             std::to_string(state.step) + ") set a learning rate that " + why);
+      }
+    }
+  }
+  static std::string hook_name(void (Callback::*hook)(TrainingState&)) {
+    return hook == &Callback::on_train_begin   ? "on_train_begin"
+           : hook == &Callback::on_epoch_begin ? "on_epoch_begin"
+           : hook == &Callback::on_batch_begin ? "on_batch_begin"
+                                               : "on_epoch_end";
+  }
+
+  /// Throws unless every value of the columns `idx` of x and y (all of them when idx is empty)
+  /// is finite; the error names the first bad value's place.
+  static void check_finite(const Matrix& x, const Matrix& y, const std::vector<Eigen::Index>& idx,
+                           const std::string& what) {
+    const Eigen::Index n = idx.empty() ? x.cols() : static_cast<Eigen::Index>(idx.size());
+    for (Eigen::Index k = 0; k < n; ++k) {
+      const Eigen::Index j = idx.empty() ? k : idx[static_cast<std::size_t>(k)];
+      for (const auto* m : {&x, &y}) {
+        if (m->col(j).allFinite()) continue;
+        Eigen::Index i = 0;
+        while (std::isfinite(double((*m)(i, j)))) ++i;
+        fail(what + " has " + (std::isnan((*m)(i, j)) ? "nan" : number(double((*m)(i, j)))) +
+             " in " + (m == &x ? "feature " : "target row ") + std::to_string(i) + " of sample " +
+             std::to_string(j) + " (drop or fill such samples first)");
+      }
+    }
+  }
 
   // ---- checkpoints: taking a FitPosition and going on from one -------------------------------
 
@@ -586,6 +456,7 @@ class Trainer {
     p.shuffle_rng = write_rng(rng);
     p.order.assign(train_idx.begin(), train_idx.end());
     p.optimizer_options = optimizer.options();
+    p.trainer_options = run_options();
     p.optimizer = optimizer.state_dict();
     for (const auto& c : m_callbacks) p.callbacks.push_back(c->save_state());
     p.history = history.epochs;
@@ -629,7 +500,7 @@ class Trainer {
   [[noreturn]] static void non_finite(const Sequential<Scalar>& net, double loss, int epoch,
                                       Eigen::Index batch, std::int64_t steps) {
     // "nan", never "-nan": the sign of a NaN depends on the instructions that made it.
-    const auto text = [](double v) { return std::isnan(v) ? std::string("nan") : std::to_string(v); };
+    const auto text = [](double v) { return std::isnan(v) ? std::string("nan") : number(v); };
     std::string what = "the loss became " + text(loss);
     if (std::isfinite(loss)) {
       const auto g = net.gradients();

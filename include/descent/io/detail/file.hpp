@@ -40,15 +40,39 @@ class FileDescriptor {
   int m_fd;
 };
 
+/// The file `path` names once symbolic links are followed (a dangling link's target too), so that
+/// replacing it keeps the link. Throws std::runtime_error naming `who` on a loop of links.
+inline std::filesystem::path link_target(const std::filesystem::path& path, const std::string& who) {
+  std::filesystem::path target = path;
+  for (int hops = 0;; ++hops) {
+    std::error_code ec;
+    if (!std::filesystem::is_symlink(std::filesystem::symlink_status(target, ec))) return target;
+    if (hops == 40) {
+      throw std::runtime_error(who + ": cannot write '" + path.string() +
+                               "': too many levels of symbolic links");
+    }
+    const std::filesystem::path link = std::filesystem::read_symlink(target, ec);
+    if (ec) {
+      throw std::runtime_error(who + ": cannot write '" + path.string() + "': reading link '" +
+                               target.string() + "': " + ec.message());
+    }
+    target = link.is_absolute() ? link : target.parent_path() / link;
+  }
+}
+
 /// Writes the pieces, one after the other, to `path`: into a temporary file in the same folder
 /// (so the rename stays within one file system), fsync'ed, renamed over `path`, and then the
 /// folder fsync'ed so that the rename itself is on disk. A crash at any point leaves `path` as it
 /// was or complete; at worst a stray "<path>.tmp.<pid>.<n>" remains. Throws std::runtime_error
 /// naming `who`, the file and the system's reason, and then removes the temporary file.
-inline void write_atomically(const std::filesystem::path& path,
+/// A symbolic link is followed: the file it points to is replaced and the link stays. A file
+/// that exists keeps its permission bits (a 0600 file stays private) and, where the process may
+/// set it, its owner; a new file gets 0666 less the umask.
+inline void write_atomically(const std::filesystem::path& link,
                              std::initializer_list<std::span<const unsigned char>> pieces,
                              const std::string& who) {
   static std::atomic<unsigned> counter{0};
+  const std::filesystem::path path = link_target(link, who);
   const std::filesystem::path tmp =
       path.string() + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
   const auto fail = [&](const std::string& doing, int error) {
@@ -56,11 +80,20 @@ inline void write_atomically(const std::filesystem::path& path,
     throw std::runtime_error(who + ": cannot write '" + path.string() + "': " + doing + ": " +
                              std::strerror(error));
   };
-  FileDescriptor fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
+  FileDescriptor fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666));
   if (fd.get() < 0) {
     const int error = errno;
     throw std::runtime_error(who + ": cannot write '" + path.string() + "': creating '" +
                              tmp.string() + "': " + std::strerror(error));
+  }
+  struct stat old {};
+  if (::stat(path.c_str(), &old) == 0) {
+    if (::fchown(fd.get(), old.st_uid, old.st_gid) != 0) {
+      // Only root may give a file away; the mode below still keeps others out.
+    }
+    if (::fchmod(fd.get(), old.st_mode & 07777) != 0) {
+      fail("setting the mode of '" + tmp.string() + "'", errno);
+    }
   }
   for (const auto piece : pieces) {
     const unsigned char* p = piece.data();

@@ -97,10 +97,14 @@ void set_option(typename Opt::Options& options, std::string_view key, std::strin
           found = true;
           if (!parse_value(value, options.*(fd.member))) {
             using T = std::remove_reference_t<decltype(options.*(fd.member))>;
+            double wide = 0;  // a number, too large for a float option?
+            const bool too_large = std::is_same_v<T, float> && parse_value(value, wide);
             throw std::invalid_argument(
                 "descent::" + std::string(Opt::class_name) + ": option " + std::string(key) + " = '" +
-                std::string(value) + "' is not " +
-                (std::is_same_v<T, bool> ? "a boolean (true, false, 1, 0)" : "a number"));
+                std::string(value) + "' is " +
+                (too_large                  ? "outside the range of float"
+                 : std::is_same_v<T, bool> ? "not a boolean (true, false, 1, 0)"
+                                            : "not a number"));
           }
         };
         (try_one(f), ...);
