@@ -267,8 +267,8 @@ int run(const Settings& s) {
     return nn::make_network<float>({784, 10, s.hidden, s.activation, s.dropout, s.init}, s.seed);
   });
 
-  // A damaged or missing checkpoint is reported now, before the data is loaded; whether it fits
-  // these flags is checked once the network and trainer exist.
+  // A damaged or missing checkpoint is reported now; whether it fits these flags is checked as
+  // soon as the trainer exists, also before the data is loaded.
   int resumed_epochs = 0;
   if (!s.resume.empty()) {
     try {
@@ -285,33 +285,9 @@ int run(const Settings& s) {
     }
   }
 
-  // ---- data -------------------------------------------------------------------------------
-  Dataset<float> train, test;
-  try {
-    train = descent::data::load_mnist<float>(s.data, descent::data::Split::train);
-    test = descent::data::load_mnist<float>(s.data, descent::data::Split::test);
-  } catch (const descent::data::DataError& e) {
-    std::fprintf(stderr, "fashion_mnist: %s\n%s\n", e.what(), ex::fashion_mnist_hint.data());
-    return 1;
-  }
-  if (s.train_subset > 0) {
-    if (s.train_subset > train.size()) {
-      ex::flag_error("--train-subset", "must be at most " + std::to_string(train.size()) +
-                                           " (the training images), got " + std::to_string(s.train_subset));
-    }
-    train = descent::data::subset(train, s.train_subset);
-  }
-  const Eigen::MatrixXf test_labels = test.y;
-  if (s.loss != nn::Loss::cross_entropy) {  // the other losses compare 10 outputs to one-hot rows
-    train.y = descent::data::one_hot(train.y, 10);
-    test.y = descent::data::one_hot(test.y, 10);
-  }
-
-  // ---- network and trainer ----------------------------------------------------------------
-  ex::checked_flag("--batch-size", [&] {  // the layers' buffers for one batch
-    net.reserve(std::min(s.batch_size, train.size()));
-    return 0;
-  });
+  // ---- trainer: a checkpoint that does not fit these flags is refused before the data is read --
+  Dataset<float> train, test;  // loaded below; the test-accuracy callback points at them
+  Eigen::MatrixXf test_labels;
   nn::Trainer<float> trainer({.optimizer = s.optimizer,
                               .learning_rate = s.learning_rate,
                               .optimizer_options = s.options,
@@ -351,6 +327,32 @@ int run(const Settings& s) {
       return 1;
     }
   }
+
+  // ---- data -------------------------------------------------------------------------------
+  try {
+    train = descent::data::load_mnist<float>(s.data, descent::data::Split::train);
+    test = descent::data::load_mnist<float>(s.data, descent::data::Split::test);
+  } catch (const descent::data::DataError& e) {
+    std::fprintf(stderr, "fashion_mnist: %s\n%s\n", e.what(), ex::fashion_mnist_hint.data());
+    return 1;
+  }
+  if (s.train_subset > 0) {
+    if (s.train_subset > train.size()) {
+      ex::flag_error("--train-subset", "must be at most " + std::to_string(train.size()) +
+                                           " (the training images), got " + std::to_string(s.train_subset));
+    }
+    train = descent::data::subset(train, s.train_subset);
+  }
+  test_labels = test.y;
+  if (s.loss != nn::Loss::cross_entropy) {  // the other losses compare 10 outputs to one-hot rows
+    train.y = descent::data::one_hot(train.y, 10);
+    test.y = descent::data::one_hot(test.y, 10);
+  }
+
+  ex::checked_flag("--batch-size", [&] {  // the layers' buffers for one batch
+    net.reserve(std::min(s.batch_size, train.size()));
+    return 0;
+  });
 
   std::printf("Fashion-MNIST from %s: training on %lld images, testing on the %lld test images\n",
               s.data.string().c_str(), static_cast<long long>(train.size()),

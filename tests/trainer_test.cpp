@@ -143,6 +143,9 @@ TEST_CASE("History is written as CSV that reads back exactly", "[trainer]") {
   CHECK(std::stod(line.substr(line.find(',') + 1)) == h.epochs[0].loss);
   CHECK(!std::isnan(h.epochs[0].val_loss));  // the split produced validation figures
   std::filesystem::remove(path);
+  // Written atomically: a place that takes no file is an error naming it (/proc, even for root).
+  CHECK_THROWS_WITH(h.save_csv("/proc/descent_history.csv"),
+                    Contains("History::save_csv") && Contains("/proc/descent_history.csv"));
 }
 
 TEST_CASE("The trainer refuses bad settings and mismatched data, naming them", "[trainer]") {

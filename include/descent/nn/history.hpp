@@ -2,10 +2,13 @@
 // What fit() reports: every epoch's training and validation metrics, learning rate and time,
 // and History::save_csv to keep them.
 
+#include <descent/detail/atomic_write.hpp>
+#include <descent/detail/format.hpp>
+
 #include <cmath>
 #include <cstdint>
-#include <fstream>
 #include <limits>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -42,18 +45,19 @@ struct History {
   bool stopped_early = false;    ///< a callback stopped training before Options::epochs
 
   /// epoch,loss,accuracy,val_loss,val_accuracy,learning_rate,seconds,skipped (numbers read back
-  /// exactly).
+  /// exactly), written atomically: a crash leaves the old file or the whole new one. Throws
+  /// std::runtime_error naming the file when it cannot be written.
   void save_csv(const std::string& path) const {
-    std::ofstream out(path);
-    if (!out) throw std::runtime_error("descent::nn::History::save_csv: cannot write " + path);
-    out.precision(17);
-    out << "epoch,loss,accuracy,val_loss,val_accuracy,learning_rate,seconds,skipped\n";
+    std::string text = "epoch,loss,accuracy,val_loss,val_accuracy,learning_rate,seconds,skipped\n";
+    const auto number = [](double v) { return descent::detail::format_number(v); };
     for (const auto& e : epochs) {
-      out << e.epoch << ',' << e.loss << ',' << e.accuracy << ',' << e.val_loss << ','
-          << e.val_accuracy << ',' << e.learning_rate << ',' << e.seconds << ',' << e.skipped
-          << '\n';
+      text += std::to_string(e.epoch) + ',' + number(e.loss) + ',' + number(e.accuracy) + ',' +
+              number(e.val_loss) + ',' + number(e.val_accuracy) + ',' + number(e.learning_rate) +
+              ',' + number(e.seconds) + ',' + std::to_string(e.skipped) + '\n';
     }
-    if (!out) throw std::runtime_error("descent::nn::History::save_csv: write failed: " + path);
+    descent::detail::write_atomically(
+        path, {std::span(reinterpret_cast<const unsigned char*>(text.data()), text.size())},
+        "descent::nn::History::save_csv");
   }
 };
 
