@@ -145,7 +145,9 @@ inline void require_creatable_directory(std::string_view flag, const std::filesy
 inline void require_writable_file(std::string_view flag, const std::filesystem::path& path) {
   if (path.empty() || !path.has_filename()) flag_error(flag, "needs a file name");
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) flag_error(flag, "'" + path.string() + "' is a directory");
+  if (std::filesystem::is_directory(path, ec)) {
+    flag_error(flag, "'" + path.string() + "' is a directory");
+  }
   require_writable_directory(flag, path.parent_path().empty() ? "." : path.parent_path());
 }
 

@@ -83,7 +83,8 @@ void parse(int argc, char** argv) {
   const auto trainer = ex::checked_flag("--learning-rate", [&] {
     return nn::Trainer<float>({.optimizer = optimizer, .learning_rate = learning_rate,
                                .optimizer_options = options, .loss = loss,
-                               .batch_size = batch_size, .progress = nn::Trainer<float>::Progress::none});
+                               .batch_size = batch_size,
+                               .progress = nn::Trainer<float>::Progress::none});
   });
   (void)ex::json_number(learning_rate);
   (void)trainer.run_options();

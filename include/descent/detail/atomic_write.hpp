@@ -42,7 +42,8 @@ class FileDescriptor {
 
 /// The file `path` names once symbolic links are followed (a dangling link's target too), so that
 /// replacing it keeps the link. Throws std::runtime_error naming `who` on a loop of links.
-inline std::filesystem::path link_target(const std::filesystem::path& path, const std::string& who) {
+inline std::filesystem::path link_target(const std::filesystem::path& path,
+                                         const std::string& who) {
   std::filesystem::path target = path;
   for (int hops = 0;; ++hops) {
     std::error_code ec;
@@ -80,7 +81,8 @@ inline void write_atomically(const std::filesystem::path& link,
     throw std::runtime_error(who + ": cannot write '" + path.string() + "': " + doing + ": " +
                              std::strerror(error));
   };
-  FileDescriptor fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666));
+  FileDescriptor fd(
+      ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666));
   if (fd.get() < 0) {
     const int error = errno;
     throw std::runtime_error(who + ": cannot write '" + path.string() + "': creating '" +

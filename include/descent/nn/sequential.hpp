@@ -186,7 +186,8 @@ class Sequential {
     } catch (const std::bad_alloc&) {
       throw std::length_error("descent::nn::Sequential: the buffers for a batch of " +
                               std::to_string(batch) + " (the widest layer has " +
-                              std::to_string(widest()) + " values per sample) do not fit in memory");
+                              std::to_string(widest()) +
+                              " values per sample) do not fit in memory");
     }
     m_capacity = batch;
   }
