@@ -983,6 +983,14 @@ TEST_CASE("train_validation_split: sizes, every sample once, reproducible per se
   CHECK_THROWS_WITH(data::train_validation_split(numbered(1), 0.5, 1), Contains("at least 2 samples"));
   data::Dataset<double> mismatched{MatrixD(2, 5), MatrixD(1, 4)};
   CHECK_THROWS_AS(data::train_validation_split(mismatched, 0.5, 1), std::invalid_argument);
+
+  // The same split as indices (what the Trainer's validation_split uses), errors naming it.
+  const auto split = data::validation_split_indices(100, 0.2, 42);
+  CHECK(split.train == ids(train));
+  CHECK(split.validation == ids(validation));
+  CHECK_THROWS_WITH(data::validation_split_indices(1, 0.5, 1),
+                    Contains("descent::data::validation_split_indices: ") &&
+                        Contains("at least 2 samples"));
 }
 
 TEST_CASE("Batches cover every index once per epoch, and differ between epochs and seeds",
@@ -1067,6 +1075,15 @@ TEST_CASE("gather copies the chosen columns into pre-sized buffers without alloc
   const auto s = data::subset(d, picks);
   CHECK(s.x == x3);
   CHECK(s.y == y3);
+
+  // Any type with matrices x and y gathers the same way (the Trainer's data need not be a Dataset).
+  struct Plain {
+    MatrixD x, y;
+  } plain{d.x, d.y};
+  MatrixD x3_plain(2, 3), y3_plain(1, 3);
+  data::gather(plain, picks, x3_plain, y3_plain);
+  CHECK(x3_plain == x3);
+  CHECK(y3_plain == y3);
 }
 
 TEST_CASE("subset(d, n) keeps the first n samples", "[data][subset]") {

@@ -1,17 +1,20 @@
 // The Trainer: it learns (two interleaved spirals, a problem a linear model cannot solve), it is
 // reproducible from its seed, its callbacks do what they say, and bad settings are refused.
 
+#include <descent/data.hpp>
 #include <descent/nn.hpp>
 #include "spirals.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <numbers>
 #include <random>
+#include <vector>
 
 using Catch::Matchers::Contains;
 using descent::nn::Activation;
@@ -281,4 +284,74 @@ TEST_CASE("A callback's learning rate must be one the optimizer takes; the error
   CHECK_THROWS_WITH(trainer.fit(net, train),
                     Contains("callback 2 of 2 (on_batch_begin, epoch 2, step 5)") &&
                         Contains("must be finite and >= 0, got nan"));
+}
+
+TEST_CASE("A validation_split and the batch order are data's: train_validation_split and Batches "
+          "with the trainer's seed give the same samples, and a loop over them the same weights",
+          "[trainer][data]") {
+  // Sample j has feature 0 = j, so a subset's first row says which samples it holds.
+  const Eigen::Index n = 40, batch = 8;
+  const std::uint64_t seed = 11;
+  descent::data::Dataset<double> d;
+  d.x.resize(2, n);
+  d.y.resize(1, n);
+  for (Eigen::Index j = 0; j < n; ++j) {
+    d.x(0, j) = double(j);
+    d.x(1, j) = std::sin(double(j));
+    d.y(0, j) = double(j % 3 == 0);
+  }
+  const auto make_net = [] {
+    return descent::nn::make_network<double>({.inputs = 2, .outputs = 2, .hidden = {4}}, 3);
+  };
+  auto net = make_net();
+  Trainer<double> trainer({.optimizer = "sgd", .learning_rate = 1e-3, .batch_size = batch,
+                           .epochs = 3, .seed = seed, .validation_split = 0.25,
+                           .progress = Trainer<double>::Progress::none});
+  std::vector<std::vector<std::int64_t>> orders;  // each epoch's samples, as fit() visited them
+  trainer.set_epoch_hook([&](const auto&, const auto& position) {
+    orders.push_back(position.order);
+  });
+  const auto history = trainer.fit(net, d);
+  REQUIRE(orders.size() == 3);
+
+  // The data path: the same split, then Batches over the training part, epoch 0 first.
+  const auto [training, validation] = descent::data::train_validation_split(d, 0.25, seed);
+  REQUIRE(training.size() == 30);
+  auto by_hand = make_net();
+  auto sgd = descent::make_optimizer<double>("sgd", "");
+  sgd.set_learning_rate(1e-3);
+  sgd.add_param_group({descent::Parameter<double>{by_hand.parameters().data(),
+                                                  by_hand.gradients().data(),
+                                                  by_hand.parameter_count(), "network"}});
+  by_hand.set_training(true);
+  descent::data::Batches batches(training.size(), batch, seed);
+  Eigen::MatrixXd xb(2, batch), yb(1, batch), grad(2, batch);
+  for (std::size_t epoch = 0; epoch < orders.size(); ++epoch, batches.next_epoch()) {
+    std::vector<std::int64_t> visited;
+    for (Eigen::Index b = 0; b < batches.count(); ++b) {
+      const auto indices = batches.batch(b);
+      const auto k = static_cast<Eigen::Index>(indices.size());
+      for (const Eigen::Index i : indices) visited.push_back(std::int64_t(training.x(0, i)));
+      descent::data::gather(training, indices, xb.leftCols(k), yb.leftCols(k));
+      const auto out = by_hand.forward(xb.leftCols(k));
+      descent::nn::loss_and_gradient(descent::nn::Loss::cross_entropy, out, yb.leftCols(k),
+                                     grad.leftCols(k));
+      by_hand.backward(grad.leftCols(k));
+      by_hand.step(sgd);
+    }
+    CAPTURE(epoch);
+    CHECK(visited == orders[epoch]);
+  }
+  CHECK(by_hand.parameters().isApprox(net.parameters(), 0));  // bit for bit
+  CHECK(history.epochs.back().val_loss == trainer.evaluate(net, validation).loss);
+
+  // One sample cannot be split; a split that would leave none to train on leaves one.
+  CHECK_THROWS_WITH(trainer.fit(net, descent::data::subset(d, 1)),
+                    Contains("validation_split needs at least 2 samples"));
+  Trainer<double> most({.batch_size = batch, .epochs = 1, .validation_split = 0.9,
+                        .progress = Trainer<double>::Progress::none});
+  std::size_t trained_on = 0;
+  most.set_epoch_hook([&](const auto&, const auto& p) { trained_on = p.order.size(); });
+  most.fit(net, descent::data::subset(d, 3));  // round(2.7) = 3 held out would leave none
+  CHECK(trained_on == 1);
 }

@@ -24,5 +24,10 @@ namespace detail {
 using descent::detail::format_number;  // shortest round-trip text, for messages
 using descent::detail::quote_excerpt;  // a piece of the input, quoted, cut and escaped
 
+/// A bad argument: std::invalid_argument("descent::data::<function>: <what>").
+[[noreturn]] inline void invalid(const std::string& function, const std::string& what) {
+  throw std::invalid_argument("descent::data::" + function + ": " + what);
+}
+
 }  // namespace detail
 }  // namespace descent::data

@@ -2,6 +2,7 @@
 // The layers a Sequential network is built from, as plain descriptions: Dense (a fully connected
 // layer), an Activation, and Dropout. Sequential owns their parameters and buffers.
 
+#include <descent/detail/random.hpp>
 #include <descent/detail/size.hpp>
 #include <descent/nn/activation.hpp>
 
@@ -78,27 +79,9 @@ struct DropoutStream {
 
 namespace detail {
 
-/// SplitMix64's output function: a bijection of 64-bit integers whose outputs pass BigCrush when
-/// fed a counter.
-constexpr std::uint64_t mix64(std::uint64_t x) {
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-
-/// A double in [0, 1) from 53 random bits: the same on every standard library (the
-/// std::*_distribution algorithms are unspecified, so their numbers differ between them).
-template <class Rng>
-double unit_uniform(Rng& rng) {
-  return double(rng() >> 11) * 0x1.0p-53;
-}
-
-/// A standard normal by Box-Muller, as portable as unit_uniform.
-template <class Rng>
-double standard_normal(Rng& rng) {
-  const double u = 1 - unit_uniform(rng), v = unit_uniform(rng);  // u in (0, 1]
-  return std::sqrt(-2 * std::log(u)) * std::cos(2 * 3.14159265358979323846 * v);
-}
+using descent::detail::mix64;
+using descent::detail::standard_normal;
+using descent::detail::unit_uniform;
 
 /// Fills w (fan_out x fan_in) and b (fan_out) from rng by `init`.
 template <class W, class B, class Rng>

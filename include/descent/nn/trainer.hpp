@@ -7,14 +7,26 @@
 //   auto history = trainer.fit(net, train, &validation);
 //   auto [loss, accuracy] = trainer.evaluate(net, test);
 //
-// batch_size = the dataset's size is full-batch gradient descent; 1 is pure SGD. Mini-batches are
-// drawn from a shuffle seeded by `seed`, so a run is reproducible. After the first step the loop
+// batch_size = the dataset's size is full-batch gradient descent; 1 is pure SGD. The validation
+// split and the mini-batches are data/'s (validation_split_indices, Batches, gather), seeded by
+// `seed`: a run is reproducible, and a loop over data::train_validation_split and data::Batches
+// with the same seed sees the same samples in the same order. After the first step the loop
 // allocates nothing: batches are gathered into buffers sized once.
+//
+// Around the fit loop: callbacks.hpp (hooks), history.hpp (metrics, CSV), progress.hpp (the bar
+// and lines), fit_position.hpp (where fit() stands, for checkpoints and resuming).
 
+#include <descent/data/batches.hpp>
+#include <descent/data/validation_split.hpp>
 #include <descent/nn/callbacks.hpp>
+#include <descent/nn/detail/terminal.hpp>
+#include <descent/nn/detail/trainer_checks.hpp>
+#include <descent/nn/fit_position.hpp>
 #include <descent/nn/history.hpp>
 #include <descent/nn/loss.hpp>
+#include <descent/nn/progress.hpp>
 #include <descent/nn/sequential.hpp>
+#include <descent/optim/detail/options.hpp>
 #include <descent/optim/optimizer.hpp>
 #include <descent/optim/schedule.hpp>
 
@@ -24,46 +36,19 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
-#include <fstream>
 #include <functional>
 #include <limits>
-#include <locale>
 #include <memory>
 #include <numeric>
 #include <optional>
-#include <random>
-#include <sstream>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
-#include <unistd.h>
-
 namespace descent::nn {
-
-/// Where fit() stands at the end of an epoch: besides the network's weights and dropout stream,
-/// everything it needs to go on exactly as if it had never stopped. Plain data; descent/io
-/// writes it to checkpoint files (Trainer::set_epoch_hook, Trainer::resume_from).
-template <class Scalar>
-struct FitPosition {
-  int epoch = 0;                    ///< epochs finished
-  std::int64_t step = 0;            ///< optimizer steps taken
-  double learning_rate = 0;         ///< TrainingState::learning_rate
-  bool stopped = false;             ///< a callback asked to stop
-  std::string shuffle_rng;          ///< the shuffle's std::mt19937_64 in its standard text form
-  std::vector<std::int64_t> order;  ///< the training samples in the last epoch's order
-  std::string optimizer_options;    ///< Optimizer::options(), to check the resuming trainer's
-  /// Trainer::run_options() of the run, to check the resuming trainer's; empty in checkpoints
-  /// of format version 1, which did not store them (then they go unchecked).
-  std::string trainer_options;
-  StateDict<Scalar> optimizer;      ///< moments and step counts (Optimizer::state_dict)
-  std::vector<std::vector<double>> callbacks;  ///< each callback's save_state(), in order
-  std::vector<EpochLog> history;    ///< one entry per epoch finished
-  Buffer<Scalar> best_weights;      ///< TrainingState::save_weights's snapshot; may be empty
-};
 
 /// Fits networks. Datasets are any type with members x (features x n) and y (targets x n; class
 /// indices as a 1 x n row for cross-entropy), such as descent::data::Dataset.
@@ -150,40 +135,7 @@ class Trainer {
   /// when fit() starts; both throw std::invalid_argument and change nothing. The next fit() that
   /// starts training uses the position up.
   Trainer& resume_from(FitPosition<Scalar> position) {
-    const FitPosition<Scalar>& p = position;
-    if (p.epoch < 0 || p.step < 0 || p.history.size() != std::size_t(p.epoch)) {
-      fail("cannot resume: the position has " + std::to_string(p.epoch) + " epochs, " +
-           std::to_string(p.step) + " steps and " + std::to_string(p.history.size()) +
-           " history entries");
-    }
-    if (const std::string why = learning_rate_fault(p.learning_rate); !why.empty()) {
-      fail("cannot resume: the position's learning rate " + why);
-    }
-    const auto optimizer = make_optimizer();
-    const std::string ours = without_learning_rate(optimizer.options());
-    if (p.optimizer.optimizer != optimizer.name() ||
-        without_learning_rate(p.optimizer_options) != ours) {
-      fail("cannot resume: the position was saved with optimizer " + p.optimizer.optimizer + " (" +
-           without_learning_rate(p.optimizer_options) + "), this trainer has " +
-           std::string(optimizer.name()) + " (" + ours + ")");
-    }
-    if (p.callbacks.size() != m_callbacks.size()) {
-      fail("cannot resume: the position was saved with " + std::to_string(p.callbacks.size()) +
-           " callbacks, this trainer has " + std::to_string(m_callbacks.size()));
-    }
-    if (!p.trainer_options.empty() && p.trainer_options != run_options()) {
-      fail("cannot resume: the position was saved by a trainer with " + p.trainer_options +
-           ", this trainer has " + run_options());
-    }
-    for (std::size_t i = 0; i < m_callbacks.size(); ++i) {
-      try {
-        m_callbacks[i]->check_state(p.callbacks[i]);
-      } catch (const std::invalid_argument& e) {
-        fail("cannot resume: the saved state of callback " + std::to_string(i + 1) + " of " +
-             std::to_string(m_callbacks.size()) + " does not fit it: " + e.what());
-      }
-    }
-    read_rng(p.shuffle_rng);  // throws if it is not one
+    detail::check_resumable(position, make_optimizer(), run_options(), m_callbacks);
     m_resume = std::move(position);
     return *this;
   }
@@ -195,26 +147,33 @@ class Trainer {
     check_data(net, train.x, train.y, "training data");
     if (validation) check_data(net, validation->x, validation->y, "validation data");
 
-    // Which columns train and which validate.
-    std::vector<Eigen::Index> order(train.x.cols());
-    std::iota(order.begin(), order.end(), 0);
-    std::mt19937_64 rng(m_options.seed);
-    Eigen::Index validation_count = 0;
+    // Which columns train and which validate: the split data::train_validation_split makes.
+    std::vector<Eigen::Index> train_idx, val_idx;
     if (!validation && m_options.validation_split > 0) {
-      shuffle(order, rng);
-      // Rounded, and at least one sample: a split asked for is never silently empty.
-      validation_count = std::max<Eigen::Index>(
-          1, std::llround(double(order.size()) * m_options.validation_split));
+      if (train.x.cols() < 2) {
+        fail("validation_split needs at least 2 samples to split, the training data has 1");
+      }
+      auto split = descent::data::validation_split_indices(
+          train.x.cols(), m_options.validation_split, m_options.seed);
+      train_idx = std::move(split.train);
+      val_idx = std::move(split.validation);
+    } else {
+      train_idx.resize(static_cast<std::size_t>(train.x.cols()));
+      std::iota(train_idx.begin(), train_idx.end(), Eigen::Index{0});
     }
-    std::vector<Eigen::Index> train_idx(order.begin() + validation_count, order.end());
-    std::vector<Eigen::Index> val_idx(order.begin(), order.begin() + validation_count);
-    if (train_idx.empty()) fail("no training samples left after the validation split");
     // A NaN in validation data would make every val_loss NaN and callbacks blind: refused now.
-    if (validation) check_finite(validation->x, validation->y, {}, "validation data");
-    if (!val_idx.empty()) check_finite(train.x, train.y, val_idx, "the validation split");
+    if (validation) {
+      detail::check_finite<Matrix>(validation->x, validation->y, {}, "validation data");
+    }
+    if (!val_idx.empty()) {
+      detail::check_finite<Matrix>(train.x, train.y, val_idx, "the validation split");
+    }
 
     const Eigen::Index n = static_cast<Eigen::Index>(train_idx.size());
     const Eigen::Index batch = std::min(m_options.batch_size, n);
+    // Batches of positions in train_idx; fit()'s epoch e (from 1) is Batches epoch e - 1.
+    descent::data::Batches batches(n, batch, m_options.seed);
+    std::vector<Eigen::Index> batch_idx(static_cast<std::size_t>(batch));  // one batch's samples
     auto optimizer = make_optimizer();
     optimizer.add_param_group({descent::Parameter<Scalar>{net.parameters().data(),
                                                          net.gradients().data(),
@@ -235,7 +194,7 @@ class Trainer {
     // A position is used up only once everything in it has been taken: a fit() that refuses
     // it (other data) leaves it for the next fit().
     const FitPosition<Scalar>* resume = m_resume ? &*m_resume : nullptr;
-    if (resume) restore(*resume, net, train_idx, rng, optimizer, state, history, best_weights);
+    if (resume) restore(*resume, net, train_idx, optimizer, state, history, best_weights);
     // What the optimizer has now; a rate a callback sets from on_train_begin on is applied before
     // the next step.
     double applied_lr = state.learning_rate;
@@ -246,25 +205,31 @@ class Trainer {
     m_resume.reset();
 
     const bool bar = m_options.progress == Progress::bar ||
-                     (m_options.progress == Progress::automatic && isatty(STDOUT_FILENO));
-    const Eigen::Index batches = (n + batch - 1) / batch;
+                     (m_options.progress == Progress::automatic && detail::stdout_is_terminal());
+    detail::ProgressDisplay display(bar, m_options.progress != Progress::none, m_options.epochs);
     for (int epoch = state.epoch + 1; epoch <= m_options.epochs && !state.stop; ++epoch) {
       state.epoch = epoch;
       run_callbacks(&Callback::on_epoch_begin, state);
-      shuffle(train_idx, rng);
+      batches.set_epoch(static_cast<std::uint64_t>(epoch - 1));
       net.set_training(true);
       const auto start = Clock::now();
-      auto last_print = start;
+      display.begin_epoch();
       double loss_sum = 0, correct = 0, counted = 0, samples = 0;
       std::int64_t skipped = 0;
-      for (Eigen::Index b = 0; b < batches; ++b) {
+      Eigen::Index seen = 0;
+      for (Eigen::Index b = 0; b < batches.count(); ++b) {
         run_callbacks(&Callback::on_batch_begin, state);
         if (state.learning_rate != applied_lr) {  // a callback changed it
           optimizer.set_learning_rate(static_cast<Scalar>(state.learning_rate));
           applied_lr = state.learning_rate;
         }
-        const Eigen::Index first = b * batch, size = std::min(batch, n - first);
-        gather(train, train_idx, first, size, xb, yb);
+        const auto positions = batches.batch(b);
+        const auto size = static_cast<Eigen::Index>(positions.size());
+        for (std::size_t k = 0; k < positions.size(); ++k) {
+          batch_idx[k] = train_idx[static_cast<std::size_t>(positions[k])];
+        }
+        const std::span<const Eigen::Index> samples_of_batch(batch_idx.data(), positions.size());
+        descent::data::gather(train, samples_of_batch, xb.leftCols(size), yb.leftCols(size));
         const auto out = net.forward(xb.leftCols(size));
         const double loss =
             loss_and_gradient(m_options.loss, out, yb.leftCols(size), grad.leftCols(size));
@@ -277,7 +242,7 @@ class Trainer {
           finite = net.gradients().allFinite();
         }
         if (!finite && m_options.on_non_finite == NonFinite::stop) {
-          non_finite(net, loss, epoch, b, state.step);
+          detail::non_finite(net, loss, epoch, b, state.step);
         }
         if (finite) {
           accumulate_accuracy(out, yb.leftCols(size), correct, counted);
@@ -288,10 +253,8 @@ class Trainer {
         } else {
           ++skipped;
         }
-        if (bar && (Clock::now() - last_print > std::chrono::milliseconds(100) || b + 1 == batches)) {
-          last_print = Clock::now();
-          print_bar(epoch, b + 1, batches, first + size, seconds_since(start), loss_sum / samples);
-        }
+        seen += size;
+        display.batch_done(epoch, b + 1, batches.count(), seen, loss_sum / samples);
       }
       EpochLog log;
       log.epoch = epoch;
@@ -311,10 +274,16 @@ class Trainer {
       }
       history.epochs.push_back(log);
       state.last = &history.epochs.back();
-      if (m_options.progress != Progress::none) print_epoch(log, bar);
+      display.epoch_done(log);
       run_callbacks(&Callback::on_epoch_end, state);
       if (m_epoch_hook) {
-        m_epoch_hook(net, position(state, rng, train_idx, optimizer, history, best_weights));
+        std::vector<Eigen::Index> order(train_idx.size());  // the samples, in this epoch's order
+        for (std::size_t k = 0; k < order.size(); ++k) {
+          order[k] = train_idx[static_cast<std::size_t>(batches.order()[k])];
+        }
+        m_epoch_hook(net, detail::take_position<Scalar>({state, m_options.seed, order, optimizer,
+                                                         m_callbacks, history, best_weights},
+                                                        run_options()));
       }
     }
     history.stopped_early = state.stop;
@@ -349,32 +318,10 @@ class Trainer {
  private:
   using Clock = std::chrono::steady_clock;
 
-  /// Fisher-Yates with our own draw, so a seed gives the same order with every standard library
-  /// (std::shuffle's algorithm is unspecified).
-  static void shuffle(std::vector<Eigen::Index>& v, std::mt19937_64& rng) {
-    for (std::size_t i = v.size(); i > 1; --i) {
-      const std::uint64_t bound = i, limit = ~std::uint64_t{0} - ~std::uint64_t{0} % bound;
-      std::uint64_t r = rng();
-      while (r >= limit) r = rng();  // reject the uneven tail
-      std::swap(v[i - 1], v[static_cast<std::size_t>(r % bound)]);
-    }
-  }
-
-  [[noreturn]] static void fail(const std::string& what) {
-    throw std::invalid_argument("descent::nn::Trainer: " + what);
-  }
+  [[noreturn]] static void fail(const std::string& what) { detail::trainer_error(what); }
   static std::string number(double v) { return descent::detail::format_number(v); }
-
-  /// Why `rate` cannot be a learning rate for this Scalar ("is nan", "1e+300 does not fit in
-  /// float"), or "" when it can.
   static std::string learning_rate_fault(double rate) {
-    if (!(std::isfinite(rate) && rate >= 0)) return "must be finite and >= 0, got " + number(rate);
-    if (rate > double(std::numeric_limits<Scalar>::max())) {
-      return number(rate) + " is larger than the largest " +
-             (sizeof(Scalar) == 4 ? std::string("float") : std::string("double")) + ", " +
-             descent::detail::format_number(std::numeric_limits<Scalar>::max());
-    }
-    return "";
+    return detail::learning_rate_fault<Scalar>(rate);
   }
 
   /// Calls `hook` on every callback in order. After each, a learning rate it set must be one the
@@ -396,97 +343,14 @@ class Trainer {
                                                : "on_epoch_end";
   }
 
-  /// Throws unless every value of the columns `idx` of x and y (all of them when idx is empty)
-  /// is finite; the error names the first bad value's place.
-  static void check_finite(const Matrix& x, const Matrix& y, const std::vector<Eigen::Index>& idx,
-                           const std::string& what) {
-    const Eigen::Index n = idx.empty() ? x.cols() : static_cast<Eigen::Index>(idx.size());
-    for (Eigen::Index k = 0; k < n; ++k) {
-      const Eigen::Index j = idx.empty() ? k : idx[static_cast<std::size_t>(k)];
-      for (const auto* m : {&x, &y}) {
-        if (m->col(j).allFinite()) continue;
-        Eigen::Index i = 0;
-        while (std::isfinite(double((*m)(i, j)))) ++i;
-        fail(what + " has " + (std::isnan((*m)(i, j)) ? "nan" : number(double((*m)(i, j)))) +
-             " in " + (m == &x ? "feature " : "target row ") + std::to_string(i) + " of sample " +
-             std::to_string(j) + " (drop or fill such samples first)");
-      }
-    }
-  }
-
-  // ---- checkpoints: taking a FitPosition and going on from one -------------------------------
-
-  /// "beta1=0.9,..." without its learning_rate item, which a schedule may have changed.
-  static std::string without_learning_rate(std::string_view options) {
-    std::string rest;
-    descent::detail::for_each_key_value(options, [&](std::string_view key, std::string_view value) {
-      if (key == "learning_rate") return;
-      if (!rest.empty()) rest += ',';
-      rest.append(key).append("=").append(value);
-    });
-    return rest;
-  }
-
-  /// A std::mt19937_64 in the standard's text form, and back (only text it writes itself).
-  static std::string write_rng(const std::mt19937_64& rng) {
-    std::ostringstream out;
-    out.imbue(std::locale::classic());
-    out << rng;
-    return out.str();
-  }
-  static std::mt19937_64 read_rng(const std::string& text) {
-    std::istringstream in(text);
-    in.imbue(std::locale::classic());
-    std::mt19937_64 rng;
-    if (!(in >> rng) || write_rng(rng) != text) {
-      fail("cannot resume: the position's shuffle_rng is not a std::mt19937_64 state");
-    }
-    return rng;
-  }
-
-  FitPosition<Scalar> position(const TrainingState& state, const std::mt19937_64& rng,
-                               const std::vector<Eigen::Index>& train_idx,
-                               const descent::Optimizer<Scalar>& optimizer, const History& history,
-                               const Buffer<Scalar>& best_weights) const {
-    FitPosition<Scalar> p;
-    p.epoch = state.epoch;
-    p.step = state.step;
-    p.learning_rate = state.learning_rate;
-    p.stopped = state.stop;
-    p.shuffle_rng = write_rng(rng);
-    p.order.assign(train_idx.begin(), train_idx.end());
-    p.optimizer_options = optimizer.options();
-    p.trainer_options = run_options();
-    p.optimizer = optimizer.state_dict();
-    for (const auto& c : m_callbacks) p.callbacks.push_back(c->save_state());
-    p.history = history.epochs;
-    p.best_weights = best_weights;
-    return p;
-  }
-
   /// Puts fit()'s locals where `p` says, after checking what resume_from could not (the data,
   /// the network's size); throws before changing anything but the optimizer, which is fit()'s own.
   void restore(const FitPosition<Scalar>& p, const Sequential<Scalar>& net,
-               std::vector<Eigen::Index>& train_idx, std::mt19937_64& rng,
-               descent::Optimizer<Scalar>& optimizer, TrainingState& state, History& history,
-               Buffer<Scalar>& best_weights) const {
-    std::vector<Eigen::Index> saved(p.order.begin(), p.order.end()), ours = train_idx;
-    std::sort(saved.begin(), saved.end());
-    std::sort(ours.begin(), ours.end());
-    if (saved != ours) {
-      fail("cannot resume: the position's " + std::to_string(p.order.size()) +
-           " training samples are not this data's " + std::to_string(ours.size()) +
-           " (other data, seed or validation split?)");
-    }
-    if (p.best_weights.size() != 0 && p.best_weights.size() != net.parameter_count()) {
-      fail("cannot resume: the position's best weights are " +
-           std::to_string(p.best_weights.size()) + " values, the network has " +
-           std::to_string(net.parameter_count()));
-    }
+               std::span<const Eigen::Index> train_idx, descent::Optimizer<Scalar>& optimizer,
+               TrainingState& state, History& history, Buffer<Scalar>& best_weights) const {
+    detail::check_fits_data(p, train_idx, net.parameter_count());
     optimizer.load_state_dict(p.optimizer);  // checks every key and size first
     optimizer.set_learning_rate(static_cast<Scalar>(p.learning_rate));
-    rng = read_rng(p.shuffle_rng);
-    train_idx.assign(p.order.begin(), p.order.end());
     state.epoch = p.epoch;
     state.step = p.step;
     state.learning_rate = p.learning_rate;
@@ -494,26 +358,6 @@ class Trainer {
     history.epochs = p.history;
     state.last = history.epochs.empty() ? nullptr : &history.epochs.back();
     best_weights = p.best_weights;
-  }
-
-  /// The error of NonFinite::stop: what became non-finite, where, and the first bad element.
-  [[noreturn]] static void non_finite(const Sequential<Scalar>& net, double loss, int epoch,
-                                      Eigen::Index batch, std::int64_t steps) {
-    // "nan", never "-nan": the sign of a NaN depends on the instructions that made it.
-    const auto text = [](double v) { return std::isnan(v) ? std::string("nan") : number(v); };
-    std::string what = "the loss became " + text(loss);
-    if (std::isfinite(loss)) {
-      const auto g = net.gradients();
-      Eigen::Index i = 0;
-      while (i < g.size() && std::isfinite(g[i])) ++i;
-      what = "the gradient became " + text(double(g[i])) + " (element " + std::to_string(i) +
-             " of " + std::to_string(g.size()) + ")";
-    }
-    throw std::runtime_error("descent::nn::Trainer: " + what + " at epoch " +
-                             std::to_string(epoch) + ", batch " + std::to_string(batch + 1) +
-                             " (step " + std::to_string(steps + 1) +
-                             "; try a lower learning rate, check the data, or set "
-                             "on_non_finite = skip)");
   }
 
   descent::Optimizer<Scalar> make_optimizer() const {
@@ -532,42 +376,15 @@ class Trainer {
     return std::chrono::duration<double>(Clock::now() - start).count();
   }
 
-  void check_data(const Sequential<Scalar>& net, const Matrix& x, const Matrix& y,
-                  const char* what) const {
-    if (x.rows() != net.inputs()) {
-      fail(std::string(what) + " has " + std::to_string(x.rows()) + " features, the network takes " +
-           std::to_string(net.inputs()));
-    }
-    if (y.cols() != x.cols()) {
-      fail(std::string(what) + " has " + std::to_string(x.cols()) + " samples but " +
-           std::to_string(y.cols()) + " targets");
-    }
-    if (x.cols() == 0) fail(std::string(what) + " is empty");
-    const bool labels = m_options.loss == Loss::cross_entropy && y.rows() == 1;
-    if (!labels && y.rows() != net.outputs()) {
-      fail(std::string(what) + " has " + std::to_string(y.rows()) +
-           " target rows, the network has " + std::to_string(net.outputs()) + " outputs");
-    }
-    if (labels && ((y.array() < 0).any() || (y.array() >= Scalar(net.outputs())).any() ||
-                   (y.array() != y.array().round()).any())) {
-      fail(std::string(what) + " has labels outside 0.." + std::to_string(net.outputs() - 1));
-    }
-  }
-
-  /// Copies the columns idx[first, first + size) of data into xb and yb, without allocating.
-  template <class Data>
-  static void gather(const Data& data, const std::vector<Eigen::Index>& idx, Eigen::Index first,
-                     Eigen::Index size, Matrix& xb, Matrix& yb) {
-    for (Eigen::Index k = 0; k < size; ++k) {
-      const Eigen::Index j = idx[static_cast<std::size_t>(first + k)];
-      xb.col(k) = data.x.col(j);
-      yb.col(k) = data.y.col(j);
-    }
+  template <class X, class Y>
+  void check_data(const Sequential<Scalar>& net, const X& x, const Y& y, const char* what) const {
+    detail::check_data(net, m_options.loss, x, y, what);
   }
 
   /// Adds the correct predictions of a batch: argmax for cross-entropy, z > 0 for binary.
   template <class Out, class Target>
-  void accumulate_accuracy(const Out& out, const Target& y, double& correct, double& counted) const {
+  void accumulate_accuracy(const Out& out, const Target& y, double& correct,
+                           double& counted) const {
     if (m_options.loss == Loss::cross_entropy) {
       for (Eigen::Index j = 0; j < out.cols(); ++j) {
         Eigen::Index predicted = 0, truth = 0;
@@ -585,7 +402,7 @@ class Trainer {
 
   template <class Data>
   Evaluation evaluate_columns(Sequential<Scalar>& net, const Data& data,
-                              const std::vector<Eigen::Index>& idx) const {
+                              std::span<const Eigen::Index> idx) const {
     const bool was_training = net.training();
     net.set_training(false);
     const Eigen::Index batch = std::max<Eigen::Index>(m_options.batch_size, 256);
@@ -595,7 +412,9 @@ class Trainer {
     double loss_sum = 0, correct = 0, counted = 0;
     for (Eigen::Index first = 0; first < n; first += batch) {
       const Eigen::Index size = std::min(batch, n - first);
-      gather(data, idx, first, size, xb, yb);
+      descent::data::gather(data, idx.subspan(static_cast<std::size_t>(first),
+                                              static_cast<std::size_t>(size)),
+                            xb.leftCols(size), yb.leftCols(size));
       const auto out = net.forward(xb.leftCols(size));
       loss_sum += double(size) *
                   loss_and_gradient(m_options.loss, out, yb.leftCols(size), grad.leftCols(size));
@@ -606,28 +425,6 @@ class Trainer {
     e.loss = loss_sum / double(n);
     if (counted > 0) e.accuracy = correct / counted;
     return e;
-  }
-
-  void print_bar(int epoch, Eigen::Index done, Eigen::Index batches, Eigen::Index samples,
-                 double seconds, double loss) const {
-    constexpr int width = 24;
-    const int filled = static_cast<int>(width * done / batches);
-    const double rate = seconds > 0 ? double(samples) / seconds : 0;
-    const double eta = rate > 0 ? seconds / double(done) * double(batches - done) : 0;
-    std::printf("\repoch %d/%d [%.*s%*s] %lld/%lld  %.0f samples/s  ETA %.0fs  loss %.4f ", epoch,
-                m_options.epochs, filled, "========================", width - filled, "",
-                static_cast<long long>(done), static_cast<long long>(batches), rate, eta, loss);
-    std::fflush(stdout);
-  }
-
-  void print_epoch(const EpochLog& e, bool bar) const {
-    if (bar) std::printf("\r\033[K");
-    std::printf("epoch %d/%d  loss %.4f", e.epoch, m_options.epochs, e.loss);
-    if (!std::isnan(e.accuracy)) std::printf("  accuracy %.4f", e.accuracy);
-    if (!std::isnan(e.val_loss)) std::printf("  val_loss %.4f", e.val_loss);
-    if (!std::isnan(e.val_accuracy)) std::printf("  val_accuracy %.4f", e.val_accuracy);
-    std::printf("  lr %.3g  %.1fs\n", e.learning_rate, e.seconds);
-    std::fflush(stdout);
   }
 
   Options m_options;
