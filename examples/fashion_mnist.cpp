@@ -40,7 +40,7 @@
 #include <descent/nn.hpp>
 #include <descent/optim.hpp>
 
-#include "common.hpp"
+#include "fashion_mnist_data.hpp"
 
 #include <Eigen/Core>
 
@@ -329,20 +329,9 @@ int run(const Settings& s) {
   }
 
   // ---- data -------------------------------------------------------------------------------
-  try {
-    train = descent::data::load_mnist<float>(s.data, descent::data::Split::train);
-    test = descent::data::load_mnist<float>(s.data, descent::data::Split::test);
-  } catch (const descent::data::DataError& e) {
-    std::fprintf(stderr, "fashion_mnist: %s\n%s\n", e.what(), ex::fashion_mnist_hint.data());
-    return 1;
-  }
-  if (s.train_subset > 0) {
-    if (s.train_subset > train.size()) {
-      ex::flag_error("--train-subset", "must be at most " + std::to_string(train.size()) +
-                                           " (the training images), got " + std::to_string(s.train_subset));
-    }
-    train = descent::data::subset(train, s.train_subset);
-  }
+  auto data = ex::load_fashion_mnist<float>(s.data, s.train_subset);
+  train = std::move(data.train);
+  test = std::move(data.test);
   test_labels = test.y;
   if (s.loss != nn::Loss::cross_entropy) {  // the other losses compare 10 outputs to one-hot rows
     train.y = descent::data::one_hot(train.y, 10);

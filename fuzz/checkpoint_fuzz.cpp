@@ -83,7 +83,7 @@ void little_endian(Bytes& out, std::uint64_t v, int bytes) {
 void write_seed(const fs::path& dir, const std::string& name, const fs::path& checkpoint, unsigned mode) {
   const Bytes file = read_bytes(checkpoint);
   Bytes seed{static_cast<unsigned char>(mode)};
-  const std::size_t skip = (mode & 1) ? 0 : descent::io::detail::checkpoint_header_size;
+  const std::size_t skip = (mode & 1) ? 0 : descent::io::detail::frame_header_size;
   seed.insert(seed.end(), file.begin() + static_cast<std::ptrdiff_t>(skip), file.end());
   write_bytes(dir / name, seed.data(), seed.size());
 }

@@ -125,7 +125,7 @@ TEMPLATE_TEST_CASE("Every optimizer follows PyTorch's trajectory step by step", 
   REQUIRE(all.size() >= 26);
   for (const Golden& g : all) {
     const Problem<Scalar> problem(g);
-    descent::detail::with_optimizer_named<Scalar>(g.optimizer, [&](const auto& prototype) {
+    const auto follow = [&](const auto& prototype) {
       using Opt = std::decay_t<decltype(prototype)>;
       auto options = prototype.options();
       descent::detail::set_options<Opt>(options, g.options);
@@ -147,7 +147,9 @@ TEMPLATE_TEST_CASE("Every optimizer follows PyTorch's trajectory step by step", 
         std::printf("%-32s %-6s worst relative error %.3g\n", g.file.c_str(),
                     sizeof(Scalar) == 8 ? "double" : "float", worst);
       }
-    });
+    };
+    INFO(g.file << ": optimizer " << g.optimizer);
+    CHECK(descent::detail::with_builtin_optimizer<Scalar>(g.optimizer, follow));
   }
 }
 

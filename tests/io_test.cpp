@@ -15,6 +15,8 @@
 #include <descent/io.hpp>
 #include <descent/nn.hpp>
 #include "spirals.hpp"
+#include "../examples/adabelief.hpp"
+#include "../examples/custom_layers.hpp"
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -90,7 +92,7 @@ std::string load_error(const fs::path& path) {
 std::vector<unsigned char> with_header(const std::vector<unsigned char>& payload,
                                        std::uint32_t version = 1, std::uint32_t scalar = 4) {
   descent::io::detail::Writer out;
-  for (const unsigned char c : descent::io::detail::checkpoint_magic) out.u8(c);
+  for (const unsigned char c : descent::io::detail::checkpoint_file.magic) out.u8(c);
   out.u32(version);
   out.u32(scalar);
   out.u64(payload.size());
@@ -176,16 +178,65 @@ void add_callbacks(Trainer<S>& trainer, Extras extras) {
 
 }  // namespace
 
+TEST_CASE("An optimizer's state saves to a file of its own and resumes exactly", "[io]") {
+  using V = Eigen::VectorXd;
+  const auto grad_at = [](const V& w, int t) { return V(w.array().cos().matrix() * double(t)); };
+  TempDir dir;
+  V straight = V::LinSpaced(6, -1, 1), g(6);
+  V resumed = straight, g2(6);
+  const auto make = [](V& w, V& grad) {
+    auto opt = descent::make_optimizer<double>("nadam", "learning_rate=0.02");
+    opt.add_param_group({descent::parameter(w, grad, "w")});
+    return opt;
+  };
+  auto opt = make(straight, g);
+  for (int t = 0; t < 4; ++t) {
+    g = grad_at(straight, t);
+    opt.step();
+  }
+  opt.set_learning_rate(0.005);  // as a schedule would: the file keeps it
+  descent::io::save_optimizer(dir / "opt.state", opt);
+  resumed = straight;
+  for (int t = 4; t < 9; ++t) {
+    g = grad_at(straight, t);
+    opt.step();
+  }
+  auto fresh = make(resumed, g2);
+  descent::io::load_optimizer(dir / "opt.state", fresh);
+  CHECK(fresh.learning_rate() == 0.005);
+  for (int t = 4; t < 9; ++t) {
+    g2 = grad_at(resumed, t);
+    fresh.step();
+  }
+  CHECK((resumed - straight).cwiseAbs().maxCoeff() == 0);
+
+  // Another optimizer, another kind of file, the other scalar type: refused, naming it.
+  auto adam = descent::make_optimizer<double>("adam");
+  adam.add_param_group({descent::parameter(resumed, g2, "w")});
+  CHECK_THROWS_WITH(descent::io::load_optimizer(dir / "opt.state", adam),
+                    Contains("opt.state") && Contains("saved from nadam, the optimizer is adam"));
+  auto net = small_net<double>(1);
+  descent::io::save_checkpoint(dir / "net.ckpt", net);
+  CHECK_THROWS_WITH(descent::io::load_optimizer(dir / "net.ckpt", fresh),
+                    Contains("is not a descent optimizer state file"));
+  CHECK_THROWS_WITH(descent::io::load_checkpoint(dir / "opt.state", net),
+                    Contains("is not a descent checkpoint"));
+  CHECK_THROWS_WITH(descent::io::read_optimizer<float>(dir / "opt.state"),
+                    Contains("holds double (8 bytes) values"));
+}
+
 TEMPLATE_TEST_CASE(
     "Training 2 epochs, saving, loading into fresh objects and training 1 more "
-    "ends bit-identical to 3 epochs straight, for every optimizer",
+    "ends bit-identical to 3 epochs straight, for every optimizer, the user's too",
     "[io][resume]", float, double) {
   using S = TestType;
   const auto train = spirals<S>(48, 2);
   const auto extras = GENERATE(Extras::plateau_and_early_stopping, Extras::warmup_cosine);
+  // adabelief: a user's optimizer (examples/adabelief.hpp), registered by name.
   const std::string name = GENERATE("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta",
-                                    "adam", "adamw", "nadam");
+                                    "adam", "adamw", "nadam", "adabelief");
   CAPTURE(name, int(extras));
+  descent::register_optimizer<mylab::AdaBelief>();
   typename Trainer<S>::Options options{.optimizer = name,
                                        .learning_rate = 0.01,
                                        .batch_size = 20,
@@ -223,6 +274,44 @@ TEMPLATE_TEST_CASE(
     CHECK(history.epochs[e].loss == straight_history.epochs[e].loss);
     CHECK(history.epochs[e].learning_rate == straight_history.epochs[e].learning_rate);
   }
+}
+
+TEST_CASE("A network with the user's layers checkpoints and resumes bit for bit", "[io][resume]") {
+  using S = double;
+  const auto net_of = [](double sigma) {
+    descent::nn::Sequential<S> net(2, 8);
+    net.add(descent::nn::Dense{8}).add(mylab::ResidualDense<S>{});
+    net.add(descent::nn::Activation::relu).add(mylab::GaussianNoise<S>(sigma));
+    net.add(descent::nn::Dense{2});
+    return net;
+  };
+  const auto train = spirals<S>(40, 5);
+  Trainer<S>::Options options{.optimizer = "adam", .learning_rate = 0.01, .batch_size = 16,
+                              .epochs = 3, .seed = 2, .progress = Trainer<S>::Progress::none};
+  auto straight_net = net_of(0.2);
+  Trainer<S>(options).fit(straight_net, train);
+
+  TempDir dir;
+  {
+    auto net = net_of(0.2);
+    auto first_options = options;
+    first_options.epochs = 2;
+    Trainer<S> first(first_options);
+    descent::io::save_every_epoch(first, dir / "run.ckpt");
+    first.fit(net, train);
+  }
+  auto net = net_of(0.2);
+  net.initialize(99);  // other weights: the checkpoint must bring them
+  Trainer<S> second(options);
+  descent::io::load_checkpoint(dir / "run.ckpt", net, second);
+  second.fit(net, train);
+  CHECK(same_bits<S>(net.parameters(), straight_net.parameters()));
+  CHECK(net.dropout_stream() == straight_net.dropout_stream());  // the noise's seeds too
+
+  auto other = net_of(0.5);
+  CHECK_THROWS_WITH(descent::io::load_checkpoint(dir / "run.ckpt", other),
+                    Contains("its layer 3 is 'gaussian_noise 0.2', this network's is "
+                             "'gaussian_noise 0.5'"));
 }
 
 TEST_CASE("A resumed run that had already finished does not train again", "[io][resume]") {

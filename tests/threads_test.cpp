@@ -65,11 +65,11 @@ TEST_CASE("A network trains with a team of two threads, reproducibly", "[threads
   CHECK((first == second).all());
 }
 
-/// What Sequential::step needs of an optimizer: a step(), here any callable.
+/// What Sequential::step needs of an optimizer: step() and step(team), here any callable.
 template <class F>
 struct Stepper {
   F f;
-  void step() { f(); }
+  void step(const descent::StepTeam* team = nullptr) { f(team); }
 };
 template <class F>
 Stepper(F) -> Stepper<F>;  // clang 14 deduces no aggregate's arguments without it
@@ -87,8 +87,10 @@ TEMPLATE_TEST_CASE("A network's step splits every optimizer's update over its th
       INFO(opt.class_name << ", " << n << " elements");
       Vector alone = Vector::LinSpaced(n, S(-1), S(1)), together = alone;
       auto alone_state = opt.init(alone), together_state = opt.init(together);
-      Stepper stepper{[&, t = 0]() mutable {
-        opt.step(together, (together * S(0.5) - S(0.1) * S(t++ % 3)).eval(), together_state);
+      Stepper stepper{[&, t = 0](const descent::StepTeam* team) mutable {
+        CHECK(team != nullptr);  // the network's threads, handed over explicitly
+        opt.step(together, (together * S(0.5) - S(0.1) * S(t++ % 3)).eval(), together_state,
+                 team);
       }};
       for (int t = 0; t < 4; ++t) {
         opt.step(alone, (alone * S(0.5) - S(0.1) * S(t % 3)).eval(), alone_state);
@@ -96,7 +98,6 @@ TEMPLATE_TEST_CASE("A network's step splits every optimizer's update over its th
       }
       CHECK(together_state.step == 4);
       CHECK((together == alone).all());
-      CHECK(descent::detail::step_team == nullptr);  // the scope ended with the step
     });
   }
 }
@@ -114,7 +115,9 @@ TEMPLATE_TEST_CASE("A network's step splits its own arena by layers, bit for bit
     net.parameters() = start;
     Vector alone = start;
     auto alone_state = opt.init(alone), arena_state = opt.init(net.parameters());
-    Stepper stepper{[&] { opt.step(net.parameters(), net.gradients(), arena_state); }};
+    Stepper stepper{[&](const descent::StepTeam* team) {
+      opt.step(net.parameters(), net.gradients(), arena_state, team);
+    }};
     for (int t = 0; t < 3; ++t) {
       net.gradients() = Vector::LinSpaced(start.size(), S(-2), S(1)) * S(t + 1) + alone * S(0.3);
       opt.step(alone, net.gradients(), alone_state);

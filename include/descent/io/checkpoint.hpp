@@ -8,32 +8,22 @@
 //   descent::io::load_checkpoint("run.ckpt", net, trainer);  // a new process, fresh objects
 //   trainer.fit(net, train);                                 // epoch 3 on, bit for bit the same
 //
-// File format, version 2 (version 1 lacks the trainer options). Integers are little-endian and fixed-width; a Scalar or f64 is the
-// IEEE 754 value's bits as a little-endian integer; a str is a u64 length and that many bytes; an
-// array is a u64 count and that many Scalars.
-//
-//   offset  size  field
-//        0     8  magic 89 44 45 53 43 45 4E 54 ("\x89DESCENT")
-//        8     4  u32 format version: 2 (1 is read too)
-//       12     4  u32 bytes per Scalar: 4 (float) or 8 (double)
-//       16     8  u64 payload size in bytes (the file is 32 bytes longer)
-//       24     4  u32 CRC-32 of the payload (the one of gzip, PNG and zlib's crc32)
-//       28     4  u32 reserved, 0
-//       32        the payload, three parts:
+// File format, version 2 (version 1 lacks the trainer options): the frame of
+// io/detail/framed_file.hpp (magic "\x89DESCENT", version, scalar size, payload size, CRC-32).
+// Integers are little-endian and fixed-width; a Scalar or f64 is the IEEE 754 value's bits as a
+// little-endian integer; a str is a u64 length and that many bytes; an array is a u64 count and
+// that many Scalars. The payload has three parts:
 //
 //   network    u64 inputs; u64 layer count and each layer's description as a str ("dense 256",
 //              "relu", "dropout 0.2"); array parameters (Sequential::parameters(): W1
 //              column-major, b1, W2, b2, ...); u64 dropout stream key; u64 dropout stream counter
-//   optimizer  u8 present (0 or 1); if 1: str name ("adam"); u64 group count and each group's
-//              options as a str ("learning_rate=0.001,beta1=0.9,..."); u64 buffer count and per
-//              buffer a str key ("0.network.exp_avg") and an array; u64 scalar count and per
-//              scalar a str key and an f64 (step counts, Nadam's mu_product): Optimizer::state_dict
+//   optimizer  the optimizer part of an optimizer state file (io/optimizer_state.hpp)
 //   trainer    u8 present (0 or 1; 1 needs the optimizer part, with one group); if 1: i64 epochs
 //              finished; i64 steps; f64 learning rate; u8 stopped; str shuffle RNG (the text form
 //              of std::mt19937_64); str trainer options (Trainer::run_options(); version 2
-//              on: "loss=cross_entropy,batch_size=64,..."); u64 count and that many i64 sample indices (the training
-//              order); u64 callback count and per callback a u64 count and that many f64; u64
-//              epoch count and per epoch i64 epoch, i64 skipped batches, f64 loss, accuracy,
+//              on: "loss=cross_entropy,batch_size=64,..."); u64 count and that many i64
+//              sample indices (the training order); u64 callback count and per callback a u64
+//              count and that many f64; u64 epoch count and per epoch i64 epoch, i64 skipped batches, f64 loss, accuracy,
 //              val_loss, val_accuracy, learning_rate, seconds; array best weights (may be empty)
 //
 // Nothing may follow the trainer part. A reader refuses a version newer than its own.
@@ -44,7 +34,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <descent/io/detail/binary.hpp>
-#include <descent/io/detail/file.hpp>
+#include <descent/io/detail/framed_file.hpp>
+#include <descent/io/optimizer_state.hpp>
 #include <descent/io/error.hpp>
 #include <descent/nn/sequential.hpp>
 #include <descent/nn/trainer.hpp>
@@ -66,13 +57,6 @@ namespace descent::io {
 /// The checkpoint format this build writes, and the newest it reads.
 inline constexpr std::uint32_t checkpoint_version = 2;
 
-/// A checkpoint's optimizer part, as saved from an Optimizer.
-template <class Scalar>
-struct OptimizerRecord {
-  std::vector<std::string> group_options;  ///< Optimizer::options(g) of every group
-  StateDict<Scalar> state;                 ///< Optimizer::state_dict(); state.optimizer is the name
-};
-
 /// What a checkpoint file holds, read and checked by read_checkpoint.
 template <class Scalar>
 struct Checkpoint {
@@ -86,40 +70,22 @@ struct Checkpoint {
   std::optional<nn::FitPosition<Scalar>> position;
 };
 
-/// "dense 256", "relu", "dropout 0.2": what a checkpoint compares to tell networks apart.
+/// "dense 256", "relu", "dropout 0.2", a Module's description(): what a checkpoint compares to
+/// tell networks apart.
 template <class Scalar>
 std::vector<std::string> layer_descriptions(const nn::Sequential<Scalar>& net) {
   std::vector<std::string> layers;
-  for (std::size_t i = 0; i < net.layer_count(); ++i) {
-    std::visit(
-        [&](const auto& layer) {
-          using L = std::decay_t<decltype(layer)>;
-          if constexpr (std::is_same_v<L, nn::Dense>) {
-            layers.push_back("dense " + std::to_string(layer.units));
-          } else if constexpr (std::is_same_v<L, nn::Activation>) {
-            layers.emplace_back(nn::to_string(layer));
-          } else {
-            layers.push_back("dropout " + descent::detail::format_number(layer.rate));
-          }
-        },
-        net.layer(i));
-  }
+  for (std::size_t i = 0; i < net.layer_count(); ++i) layers.push_back(net.description(i));
   return layers;
 }
 
 namespace detail {
 
-inline constexpr unsigned char checkpoint_magic[8] = {0x89, 'D', 'E', 'S', 'C', 'E', 'N', 'T'};
-inline constexpr std::size_t checkpoint_header_size = 32;
+inline constexpr FileKind checkpoint_file{{0x89, 'D', 'E', 'S', 'C', 'E', 'N', 'T'},
+                                          checkpoint_version, "checkpoint"};
 
 inline std::string checkpoint_context(const std::filesystem::path& path) {
   return "descent::io: checkpoint '" + path.string() + "'";
-}
-
-inline std::string scalar_name(std::uint32_t bytes) {
-  return bytes == 4   ? "float (4 bytes)"
-         : bytes == 8 ? "double (8 bytes)"
-                      : std::to_string(bytes) + "-byte";
 }
 
 template <class Scalar>
@@ -131,25 +97,6 @@ void write_network(Writer& out, const nn::Sequential<Scalar>& net) {
   out.array(net.parameters().data(), static_cast<std::size_t>(net.parameter_count()));
   out.u64(net.dropout_stream().key);
   out.u64(net.dropout_stream().counter);
-}
-
-template <class Scalar>
-void write_optimizer(Writer& out, const std::vector<std::string>& group_options,
-                     const StateDict<Scalar>& state) {
-  out.u8(1);
-  out.str(state.optimizer);
-  out.u64(group_options.size());
-  for (const auto& g : group_options) out.str(g);
-  out.u64(state.buffers.size());
-  for (const auto& [key, values] : state.buffers) {
-    out.str(key);
-    out.array(values.data(), values.size());
-  }
-  out.u64(state.scalars.size());
-  for (const auto& [key, value] : state.scalars) {
-    out.str(key);
-    out.f64(value);
-  }
 }
 
 template <class Scalar>
@@ -180,51 +127,9 @@ void write_position(Writer& out, const nn::FitPosition<Scalar>& p) {
   out.array(p.best_weights.data(), static_cast<std::size_t>(p.best_weights.size()));
 }
 
-/// The header for `payload`, then both written atomically to `path`.
 template <class Scalar>
-void write_checkpoint_file(const std::filesystem::path& path, const Bytes& payload) {
-  Writer header;
-  for (const unsigned char c : checkpoint_magic) header.u8(c);
-  header.u32(checkpoint_version);
-  header.u32(sizeof(Scalar));
-  header.u64(payload.size());
-  header.u32(crc32(payload.data(), payload.size()));
-  header.u32(0);
-  write_atomically(
-      path,
-      {std::span<const unsigned char>(header.bytes()), std::span<const unsigned char>(payload)},
-      "descent::io::save_checkpoint");
-}
-
-template <class Scalar>
-Buffer<Scalar> read_array(Reader& in, std::string_view what) {
-  const std::size_t n = in.count(what, sizeof(Scalar));
-  Buffer<Scalar> values(static_cast<Eigen::Index>(n));
-  in.raw(what, values.data(), n);
-  return values;
-}
-
-template <class Scalar>
-OptimizerRecord<Scalar> read_optimizer(Reader& in) {
-  OptimizerRecord<Scalar> r;
-  r.state.optimizer = in.str("optimizer name");
-  const std::size_t groups = in.count("optimizer group count", 8);
-  for (std::size_t g = 0; g < groups; ++g) r.group_options.push_back(in.str("group options"));
-  const std::size_t buffers = in.count("optimizer buffer count", 16);
-  for (std::size_t b = 0; b < buffers; ++b) {
-    std::string key = in.str("optimizer buffer key");
-    const auto values = read_array<Scalar>(in, "optimizer buffer " + key);
-    if (r.state.buffers.count(key)) in.fail("optimizer buffer " + key + " appears twice");
-    r.state.buffers[std::move(key)].assign(values.data(), values.data() + values.size());
-  }
-  const std::size_t scalars = in.count("optimizer scalar count", 16);
-  for (std::size_t s = 0; s < scalars; ++s) {
-    std::string key = in.str("optimizer scalar key");
-    const double value = in.f64("optimizer scalar " + key);
-    if (r.state.scalars.count(key)) in.fail("optimizer scalar " + key + " appears twice");
-    r.state.scalars[std::move(key)] = value;
-  }
-  return r;
+void write_checkpoint_file(const std::filesystem::path& path, const Writer& payload) {
+  write_framed_file<Scalar>(path, checkpoint_file, payload.bytes(), "descent::io::save_checkpoint");
 }
 
 template <class Scalar>
@@ -296,20 +201,6 @@ void load_network(const Checkpoint<Scalar>& c, nn::Sequential<Scalar>& net) {
   net.dropout_stream() = c.dropout;
 }
 
-/// "key=value,..." without the items whose key is in `skip`.
-inline std::string options_without(std::string_view options,
-                                   std::initializer_list<std::string_view> skip) {
-  std::string rest;
-  descent::detail::for_each_key_value(options, [&](std::string_view key, std::string_view value) {
-    for (const auto s : skip) {
-      if (key == s) return;
-    }
-    if (!rest.empty()) rest += ',';
-    rest.append(key).append("=").append(value);
-  });
-  return rest;
-}
-
 }  // namespace detail
 
 /// Reads and checks a whole checkpoint: magic, version, scalar type, size, checksum and every
@@ -318,56 +209,11 @@ inline std::string options_without(std::string_view options,
 template <class Scalar>
 Checkpoint<Scalar> read_checkpoint(const std::filesystem::path& path) {
   const std::string context = detail::checkpoint_context(path);
-  const auto bytes = detail::read_file(path, "descent::io::read_checkpoint");
-  const auto fail = [&](const std::string& what) -> void {
-    throw CheckpointError(context + " " + what);
-  };
-  const std::size_t size = bytes.size();
-  const std::size_t magic_bytes = std::min(size, sizeof detail::checkpoint_magic);
-  if (!std::equal(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(magic_bytes),
-                  detail::checkpoint_magic)) {
-    fail("is not a descent checkpoint (it does not start with \"\\x89DESCENT\")");
-  }
-  if (size < detail::checkpoint_header_size) {
-    fail("is truncated: " + std::to_string(size) + " bytes, less than the " +
-         std::to_string(detail::checkpoint_header_size) + "-byte header");
-  }
-  detail::Reader header(bytes.data() + 8, detail::checkpoint_header_size - 8, context);
-  const std::uint32_t version = header.u32("version");
-  const std::uint32_t scalar = header.u32("scalar size");
-  const std::uint64_t payload = header.u64("payload size");
-  const std::uint32_t crc = header.u32("checksum");
-  const std::uint32_t reserved = header.u32("reserved");
-  if (version == 0) fail("has format version 0, which does not exist (a corrupt header)");
-  if (version > checkpoint_version) {
-    fail("has format version " + std::to_string(version) + ", newer than the " +
-         std::to_string(checkpoint_version) + " this build of descent reads (update descent)");
-  }
-  if (scalar != 4 && scalar != 8) {
-    fail("has a corrupt header: scalar size " + std::to_string(scalar));
-  }
-  if (scalar != sizeof(Scalar)) {
-    fail("holds " + detail::scalar_name(scalar) + " values; it cannot be loaded as " +
-         detail::scalar_name(sizeof(Scalar)));
-  }
-  if (reserved != 0) fail("has a corrupt header: reserved field " + std::to_string(reserved));
-  const std::size_t have = size - detail::checkpoint_header_size;
-  if (payload > have) {
-    fail("is truncated: its header announces " + std::to_string(payload) +
-         " payload bytes, the file holds " + std::to_string(have));
-  }
-  if (payload < have) {
-    fail("is corrupt: " + std::to_string(have - payload) + " bytes follow the " +
-         std::to_string(payload) + " payload bytes its header announces");
-  }
-  const unsigned char* data = bytes.data() + detail::checkpoint_header_size;
-  const std::uint32_t actual = detail::crc32(data, have);
-  if (actual != crc) {
-    fail("is corrupt: bad checksum (the payload's CRC-32 is " + std::to_string(actual) +
-         ", the header says " + std::to_string(crc) + ")");
-  }
-
-  detail::Reader in(data, have, context + " is corrupt");
+  const auto frame = detail::read_framed_file<Scalar>(path, detail::checkpoint_file, context,
+                                                      "descent::io::read_checkpoint");
+  const std::uint32_t version = frame.version;
+  const auto payload = frame.payload();
+  detail::Reader in(payload.data(), payload.size(), context + " is corrupt");
   Checkpoint<Scalar> c;
   const std::uint64_t inputs = in.u64("inputs");
   if (inputs < 1 || inputs > std::uint64_t(PTRDIFF_MAX)) {
@@ -403,7 +249,7 @@ void save_checkpoint(const std::filesystem::path& path, const nn::Sequential<Sca
   detail::write_network(out, net);
   out.u8(0);
   out.u8(0);
-  detail::write_checkpoint_file<Scalar>(path, out.bytes());
+  detail::write_checkpoint_file<Scalar>(path, out);
 }
 
 /// Saves `net` and everything `optimizer` holds: its groups and their options, moments, steps.
@@ -412,11 +258,9 @@ void save_checkpoint(const std::filesystem::path& path, const nn::Sequential<Sca
                      const Optimizer<Scalar>& optimizer) {
   detail::Writer out;
   detail::write_network(out, net);
-  std::vector<std::string> groups;
-  for (std::size_t g = 0; g < optimizer.group_count(); ++g) groups.push_back(optimizer.options(g));
-  detail::write_optimizer(out, groups, optimizer.state_dict());
+  detail::write_optimizer(out, detail::record_of(optimizer));
   out.u8(0);
-  detail::write_checkpoint_file<Scalar>(path, out.bytes());
+  detail::write_checkpoint_file<Scalar>(path, out);
 }
 
 /// Saves `net` and a Trainer's position (what Trainer::set_epoch_hook hands over).
@@ -425,9 +269,10 @@ void save_checkpoint(const std::filesystem::path& path, const nn::Sequential<Sca
                      const nn::FitPosition<Scalar>& position) {
   detail::Writer out;
   detail::write_network(out, net);
-  detail::write_optimizer(out, {position.optimizer_options}, position.optimizer);
+  detail::write_optimizer(
+      out, OptimizerRecord<Scalar>{{position.optimizer_options}, position.optimizer});
   detail::write_position(out, position);
-  detail::write_checkpoint_file<Scalar>(path, out.bytes());
+  detail::write_checkpoint_file<Scalar>(path, out);
 }
 
 /// Makes `trainer` save a checkpoint to `path` at the end of every epoch of its fit()s, each
@@ -466,48 +311,8 @@ void load_checkpoint(const std::filesystem::path& path, nn::Sequential<Scalar>& 
   if (!c.optimizer) {
     throw CheckpointError(context + " holds no optimizer state (it was saved without one)");
   }
-  const OptimizerRecord<Scalar>& r = *c.optimizer;
-  Optimizer<Scalar> loaded = optimizer;  // changed only once everything fits
-  try {
-    if (r.state.optimizer != optimizer.name()) {
-      throw std::invalid_argument("it was saved from " + r.state.optimizer + ", the optimizer is " +
-                                  std::string(optimizer.name()));
-    }
-    if (r.group_options.size() != optimizer.group_count()) {
-      throw std::invalid_argument("it has " + std::to_string(r.group_options.size()) +
-                                  " parameter groups, the optimizer " +
-                                  std::to_string(optimizer.group_count()));
-    }
-    for (std::size_t g = 0; g < r.group_options.size(); ++g) {
-      const auto saved =
-          detail::options_without(r.group_options[g], {"learning_rate", "weight_decay"});
-      const auto ours =
-          detail::options_without(optimizer.options(g), {"learning_rate", "weight_decay"});
-      if (saved != ours) {
-        throw std::invalid_argument("group " + std::to_string(g) + " was saved with options " +
-                                    saved + ", the optimizer has " + ours);
-      }
-      descent::detail::for_each_key_value(
-          r.group_options[g], [&](std::string_view key, std::string_view value) {
-            Scalar v{};
-            if (key != "learning_rate" && key != "weight_decay") return;
-            if (!descent::detail::parse_value(value, v)) {
-              throw std::invalid_argument("group " + std::to_string(g) + "'s " + std::string(key) +
-                                          " '" + std::string(value) + "' is not a number");
-            }
-            if (key == "learning_rate") {
-              loaded.set_learning_rate(g, v);
-            } else {
-              loaded.set_weight_decay(g, v);
-            }
-          });
-    }
-    loaded.load_state_dict(r.state);
-  } catch (const std::invalid_argument& e) {
-    throw CheckpointError(context + " does not fit the optimizer: " + e.what());
-  }
+  detail::restore_optimizer(*c.optimizer, optimizer, context);
   detail::load_network(c, net);
-  optimizer = std::move(loaded);
 }
 
 /// Loads `net` and makes the next trainer.fit() go on from the saved position until the

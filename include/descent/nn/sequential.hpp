@@ -1,5 +1,6 @@
 #pragma once
-// A feed-forward network: a chain of Dense, Activation and Dropout layers.
+// A feed-forward network: a chain of Dense, Activation and Dropout layers, and layers of your own
+// (descent::nn::Module).
 //
 //   descent::nn::Sequential<float> net(784);
 //   net.add(Dense{256}).add(Activation::relu).add(Dropout{0.2}).add(Dense{10});
@@ -19,6 +20,7 @@
 #include <descent/nn/detail/gemm.hpp>
 #include <descent/nn/detail/thread_pool.hpp>
 #include <descent/nn/layers.hpp>
+#include <descent/nn/module.hpp>
 #include <descent/optim/detail/kernel.hpp>
 #include <descent/optim/detail/options.hpp>
 
@@ -26,6 +28,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <concepts>
 #include <cstdint>
 #include <memory>
 #include <new>
@@ -47,8 +50,8 @@ class Sequential {
   using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
   /// A column vector of Scalar, as a Dense layer's bias.
   using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
-  /// Any one layer description.
-  using Layer = std::variant<Dense, Activation, Dropout>;
+  /// Any one layer: a built-in one's description, or a layer of your own.
+  using Layer = std::variant<Dense, Activation, Dropout, std::unique_ptr<Module<Scalar>>>;
 
   /// A network taking `inputs` features per sample; seed drives weight init and dropout.
   explicit Sequential(Eigen::Index inputs, std::uint64_t seed = 0)
@@ -75,6 +78,31 @@ class Sequential {
   }
   /// Appends an activation applied element-wise; returns *this.
   Sequential& add(Activation activation) { return push(activation, outputs(), 0); }
+  /// Appends a layer of your own (see Module); throws std::invalid_argument if it is null or
+  /// refuses this many inputs, std::length_error if its parameters do not fit. Returns *this.
+  Sequential& add(std::unique_ptr<Module<Scalar>> module) {
+    if (!module) throw std::invalid_argument("descent::nn::Sequential::add: the module is null");
+    const Eigen::Index in = outputs();
+    const Eigen::Index out = module->outputs(in);
+    const Eigen::Index count = module->parameter_count(in);
+    const std::string who = "descent::nn::Sequential::add: layer " +
+                            std::to_string(m_slots.size()) + " (" + module->description() + ")";
+    if (out < 1) {
+      throw std::invalid_argument(who + " has " + std::to_string(out) + " outputs on " +
+                                  std::to_string(in) + " inputs");
+    }
+    if (count < 0 || !descent::detail::checked_sum(count, m_params.size())) {
+      throw std::length_error(who + " has " + std::to_string(count) + " parameters");
+    }
+    return push(std::move(module), out, count);
+  }
+  /// Appends a copy of `module`, any class derived from Module<Scalar>. Returns *this.
+  template <class M>
+    requires std::derived_from<std::decay_t<M>, Module<Scalar>>
+  Sequential& add(M&& module) {
+    return add(std::unique_ptr<Module<Scalar>>(
+        std::make_unique<std::decay_t<M>>(std::forward<M>(module))));
+  }
   /// Appends a Dropout layer; throws std::invalid_argument unless 0 <= rate < 1. Returns *this.
   Sequential& add(Dropout dropout) {
     if (!(dropout.rate >= 0 && dropout.rate < 1)) {
@@ -120,11 +148,13 @@ class Sequential {
     m_seed = seed;
     std::mt19937_64 rng(seed);
     for (std::size_t i = 0; i < m_slots.size(); ++i) {
-      const auto* d = std::get_if<Dense>(&m_slots[i].layer);
-      if (d == nullptr) continue;
-      detail::initialize_dense(weight(i), bias(i), d->init, rng);
+      if (const auto* d = std::get_if<Dense>(&m_slots[i].layer)) {
+        detail::initialize_dense(weight(i), bias(i), d->init, rng);
+      } else if (Module<Scalar>* m = module(m_slots[i])) {
+        m->initialize(params_of(m_params, m_slots[i]), m_slots[i].inputs, rng);
+      }
     }
-    m_dropout = {detail::mix64(seed ^ 0x9e3779b97f4a7c15ull), 0};
+    m_dropout = {detail::mix64(seed ^ descent::detail::golden_gamma), 0};
   }
 
   /// Splits the forward and backward passes over `threads` threads (1: the calling thread only):
@@ -144,14 +174,15 @@ class Sequential {
   /// Number of threads the passes use, as set by set_threads().
   int threads() const { return m_pool ? m_pool->size() : 1; }
 
-  /// optimizer.step() on this network's threads: of the parameter arena, each thread updates the
-  /// weight columns and bias rows whose gradients it computed (they are still in its cache), and
-  /// of any other large tensor an equal run. Updates work element by element, so the result is
-  /// exactly optimizer.step()'s.
+  /// optimizer.step(&team) with a StepTeam of this network's threads: of the parameter arena,
+  /// each thread updates the weight columns and bias rows whose gradients it computed (they are
+  /// still in its cache), and of any other large tensor an equal run. Updates work element by
+  /// element, so the result is exactly optimizer.step()'s. Any type with step(const StepTeam*)
+  /// will do; with one thread, optimizer.step() is called.
   template <class Optimizer>
   void step(Optimizer& optimizer) {
     if (!m_pool) return optimizer.step();
-    const descent::detail::StepTeam team{
+    const descent::StepTeam team{
         m_pool.get(),
         m_pool->size(),
         [](void* pool, void (*task)(void*, int), void* context) {
@@ -161,8 +192,7 @@ class Sequential {
         m_params.size(),
         m_step_segments.data(),
         m_step_segments.size()};
-    const descent::detail::StepThreads scope(&team);
-    optimizer.step();
+    optimizer.step(&team);
   }
 
   /// Training mode turns dropout on.
@@ -206,9 +236,9 @@ class Sequential {
     m_batch = batch;
     // Every layer works column by column, so each thread takes its share of the samples through
     // the whole network: one dispatch, no waiting between layers.
+    // (A Module takes the whole batch: there the threads wait, and one of them runs it.)
     auto pass = [&](int p) {
       const auto [c0, n] = descent::detail::part_range(batch, threads(), p);
-      if (n == 0) return;
       m_input.middleCols(c0, n) = x.middleCols(c0, n);
       std::uint64_t draw = m_dropout.counter;
       for (std::size_t i = 0; i < m_slots.size(); ++i) forward_layer(i, p, c0, n, draw);
@@ -261,22 +291,26 @@ class Sequential {
   /// One line per layer, with shapes and parameter counts.
   std::string summary() const {
     std::string text = "input " + std::to_string(m_inputs) + "\n";
-    for (const auto& s : m_slots) {
-      std::visit(
-          [&](const auto& l) {
-            using L = std::decay_t<decltype(l)>;
-            if constexpr (std::is_same_v<L, Dense>) {
-              text += "dense " + std::to_string(s.outputs) + "  (" +
-                      std::to_string(s.param_count) + " parameters)\n";
-            } else if constexpr (std::is_same_v<L, Activation>) {
-              text += std::string(to_string(l)) + "\n";
-            } else {
-              text += "dropout " + descent::detail::format_number(l.rate) + "\n";
-            }
-          },
-          s.layer);
+    for (std::size_t i = 0; i < m_slots.size(); ++i) {
+      const Slot& s = m_slots[i];
+      text += description(i);
+      if (s.param_count > 0) text += "  (" + std::to_string(s.param_count) + " parameters)";
+      if (module(s) != nullptr) text += "  -> " + std::to_string(s.outputs);
+      text += "\n";
     }
     return text + "total " + std::to_string(m_params.size()) + " parameters\n";
+  }
+
+  /// Layer i as a checkpoint names it: "dense 256", "relu", "dropout 0.2", or a Module's
+  /// description(). Throws std::out_of_range if there is no such layer.
+  std::string description(std::size_t i) const {
+    const Slot& s = m_slots.at(i);
+    if (const auto* d = std::get_if<Dense>(&s.layer)) return "dense " + std::to_string(d->units);
+    if (const auto* a = std::get_if<Activation>(&s.layer)) return std::string(to_string(*a));
+    if (const auto* d = std::get_if<Dropout>(&s.layer)) {
+      return "dropout " + descent::detail::format_number(d->rate);
+    }
+    return module(s)->description();
   }
 
  private:
@@ -323,6 +357,17 @@ class Sequential {
     }
   }
 
+  static Module<Scalar>* module(const Slot& s) {
+    const auto* m = std::get_if<std::unique_ptr<Module<Scalar>>>(&s.layer);
+    return m != nullptr ? m->get() : nullptr;
+  }
+  static typename Module<Scalar>::Params params_of(Buffer<Scalar>& arena, const Slot& s) {
+    return {arena.data() + s.param_offset, s.param_count};
+  }
+  typename Module<Scalar>::ConstParams const_params_of(const Slot& s) const {
+    return {m_params.data() + s.param_offset, s.param_count};
+  }
+
   Sequential& push(Layer layer, Eigen::Index outputs, Eigen::Index param_count) {
     // The new arenas first, keeping the values already there (a new Dense layer then redraws
     // them all from the seed, below): if they do not fit, the network is left as it was.
@@ -341,12 +386,14 @@ class Sequential {
     }
     params.head(m_params.size()) = m_params;
     Slot s;
-    s.layer = layer;
+    s.layer = std::move(layer);
     s.inputs = this->outputs();
     s.outputs = outputs;
     s.param_offset = m_params.size();
     s.param_count = param_count;
-    if (param_count > 0) {  // a Dense layer: its weight, outputs x inputs, then its bias
+    if (param_count > 0 && module(s) != nullptr) {  // a Module's parameters: equal runs
+      m_step_segments.push_back({s.param_offset, param_count, 1});
+    } else if (param_count > 0) {  // a Dense layer: its weight, outputs x inputs, then its bias
       m_step_segments.push_back({s.param_offset, s.inputs, s.outputs});
       m_step_segments.push_back({s.param_offset + s.outputs * s.inputs, s.outputs, 1});
     }
@@ -374,6 +421,15 @@ class Sequential {
     return {arena.data() + s.param_offset + s.outputs * s.inputs, s.outputs};
   }
 
+  /// Runs f on part 0 once every part has arrived, and lets the parts go on when it is done: a
+  /// Module sees the whole batch.
+  template <class F>
+  void whole_batch(int p, F&& f) {
+    if (m_pool) m_pool->barrier();
+    if (p == 0) f();
+    if (m_pool) m_pool->barrier();
+  }
+
   /// Runs f(part) for every part, on the pool's threads when there is a pool.
   template <class F>
   void parallel(F& f) {
@@ -383,8 +439,10 @@ class Sequential {
 
   const Matrix& input_of(std::size_t i) const { return i == 0 ? m_input : m_slots[i - 1].output; }
 
-  /// Random draws a dropout layer takes per forward pass in training: one per four units.
+  /// Random draws a layer takes from the stream per forward pass in training: a dropout layer one
+  /// per four units, a Module one (its Pass::seed).
   Eigen::Index dropout_draws(const Slot& s) const {
+    if (module(s) != nullptr) return m_training ? 1 : 0;
     const auto* d = std::get_if<Dropout>(&s.layer);
     if (d == nullptr || !m_training || d->rate == 0) return 0;
     return (s.outputs * m_batch + 3) / 4;
@@ -394,6 +452,18 @@ class Sequential {
   /// dropout draws start in the stream; it moves past them.
   void forward_layer(std::size_t i, int p, Eigen::Index c0, Eigen::Index n, std::uint64_t& draw) {
     Slot& s = m_slots[i];
+    if (Module<Scalar>* m = module(s)) {
+      const std::uint64_t seed = detail::mix64(m_dropout.key + draw * descent::detail::golden_gamma);
+      draw += static_cast<std::uint64_t>(dropout_draws(s));
+      return whole_batch(p, [&] {
+        m->forward(input_of(i).leftCols(m_batch), s.output.leftCols(m_batch),
+                   const_params_of(s), {m_training, seed});
+      });
+    }
+    if (n == 0) {  // a part with no samples (a batch smaller than the threads) draws nothing
+      draw += static_cast<std::uint64_t>(dropout_draws(s));
+      return;
+    }
     const auto in = input_of(i).middleCols(c0, n);
     auto out = s.output.middleCols(c0, n);
     if (std::holds_alternative<Dense>(s.layer)) {
@@ -417,7 +487,8 @@ class Sequential {
       Scalar* m = mask.data();
       const Eigen::Index first = c0 * s.outputs, last = first + mask.size();
       const auto bits_of = [&](Eigen::Index d) {
-        return detail::mix64(m_dropout.key + (draw + std::uint64_t(d)) * 0x9e3779b97f4a7c15ull);
+        using descent::detail::golden_gamma;
+        return detail::mix64(m_dropout.key + (draw + std::uint64_t(d)) * golden_gamma);
       };
       const auto decide = [&](std::uint64_t bits, Eigen::Index u) {  // unit u of 4 in a draw
         return ((bits >> 16 * u) & 0xffff) >= threshold ? keep : Scalar(0);
@@ -447,6 +518,18 @@ class Sequential {
     const auto g = grad_source.leftCols(b);
     const auto in = input_of(i).leftCols(b);
     auto gin = s.input_gradient.middleCols(c0, n);
+    if (Module<Scalar>* m = module(s)) {
+      return whole_batch(p, [&] {
+        typename Module<Scalar>::Backward args{in,
+                                               s.output.leftCols(b),
+                                               g,
+                                               const_params_of(s),
+                                               params_of(m_grads, s),
+                                               s.input_gradient.leftCols(b),
+                                               need_input};
+        m->backward(args);
+      });
+    }
     if (std::holds_alternative<Dense>(s.layer)) {
       // dW = g x^T and db = the sum of g over the batch need every column of g: wait for the
       // other parts, then take a share of dW's columns (a contiguous run of the gradient arena,

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <descent/optim/concept.hpp>
 #include <descent/optim/detail/math.hpp>
 #include <descent/optim/detail/options.hpp>
 
@@ -19,9 +20,11 @@ namespace descent {
 ///
 /// Defaults: learning_rate 1.0, rho 0.9, epsilon 1e-6, weight_decay 0 (torch.optim.Adadelta).
 /// Zeiler, "ADADELTA: An Adaptive Learning Rate Method", 2012.
-template <class Scalar>
+template <RealScalar T>
 class Adadelta {
  public:
+  /// float or double: the type of the tensors it steps.
+  using Scalar = T;
   /// Name for make_optimizer() and StateDict::optimizer.
   static constexpr std::string_view name = "adadelta";
   /// Class name used in error messages.
@@ -73,14 +76,15 @@ class Adadelta {
     return {Buffer<Scalar>::Zero(param.size()), Buffer<Scalar>::Zero(param.size()), 0};
   }
 
-  /// One update of `param` in place from `grad`, advancing `state`; throws std::invalid_argument
-  /// if the shapes or the state's sizes do not match.
+  /// One update of `param` in place from `grad`, advancing `state`, split over `team`'s threads
+  /// if one is given; throws std::invalid_argument if the shapes or the state's sizes do not match.
   template <class Param, class Grad>
-  void step(Param&& param, const Eigen::DenseBase<Grad>& grad, State& state) const {
+  void step(Param&& param, const Eigen::DenseBase<Grad>& grad, State& state,
+            const StepTeam* team = nullptr) const {
     detail::check_step<Scalar, Param>(class_name, param, grad);
     detail::check_buffer(class_name, "square_avg", state.square_avg, param.size());
     detail::check_buffer(class_name, "acc_delta", state.acc_delta, param.size());
-    detail::for_each_chunk(param, grad, next_update(state), state.square_avg.data(),
+    detail::for_each_chunk(team, param, grad, next_update(state), state.square_avg.data(),
                            state.acc_delta.data());
   }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <descent/optim/concept.hpp>
 #include <descent/optim/detail/math.hpp>
 #include <descent/optim/detail/options.hpp>
 
@@ -19,9 +20,11 @@ namespace descent {
 /// Defaults: learning_rate 1e-2, lr_decay 0, initial_accumulator 0, epsilon 1e-10,
 /// weight_decay 0 (torch.optim.Adagrad). Duchi, Hazan & Singer, "Adaptive Subgradient Methods
 /// for Online Learning and Stochastic Optimization", JMLR 2011.
-template <class Scalar>
+template <RealScalar T>
 class AdaGrad {
  public:
+  /// float or double: the type of the tensors it steps.
+  using Scalar = T;
   /// Name for make_optimizer() and StateDict::optimizer.
   static constexpr std::string_view name = "adagrad";
   /// Class name used in error messages.
@@ -73,13 +76,14 @@ class AdaGrad {
     return {Buffer<Scalar>::Constant(param.size(), m_options.initial_accumulator), 0};
   }
 
-  /// One update of `param` in place from `grad`, advancing `state`; throws std::invalid_argument
-  /// if the shapes or the state's sizes do not match.
+  /// One update of `param` in place from `grad`, advancing `state`, split over `team`'s threads
+  /// if one is given; throws std::invalid_argument if the shapes or the state's sizes do not match.
   template <class Param, class Grad>
-  void step(Param&& param, const Eigen::DenseBase<Grad>& grad, State& state) const {
+  void step(Param&& param, const Eigen::DenseBase<Grad>& grad, State& state,
+            const StepTeam* team = nullptr) const {
     detail::check_step<Scalar, Param>(class_name, param, grad);
     detail::check_buffer(class_name, "sum", state.sum, param.size());
-    detail::for_each_chunk(param, grad, next_update(state), state.sum.data());
+    detail::for_each_chunk(team, param, grad, next_update(state), state.sum.data());
   }
 
  private:

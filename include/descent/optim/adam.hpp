@@ -1,5 +1,6 @@
 #pragma once
 
+#include <descent/optim/concept.hpp>
 #include <descent/optim/detail/math.hpp>
 #include <descent/optim/detail/options.hpp>
 
@@ -67,8 +68,11 @@ class AdamFamily {
     return state;
   }
 
+  /// One update of `param` in place from `grad`, advancing `state`, split over `team`'s threads
+  /// if one is given; throws std::invalid_argument if the shapes or the state's sizes do not match.
   template <class Param, class Grad>
-  void step(Param&& param, const Eigen::DenseBase<Grad>& grad, State& state) const {
+  void step(Param&& param, const Eigen::DenseBase<Grad>& grad, State& state,
+            const StepTeam* team = nullptr) const {
     const Options& o = m_options;
     const std::string_view who = Self::class_name;
     const Eigen::Index n = param.size();
@@ -77,8 +81,8 @@ class AdamFamily {
     check_buffer(who, "exp_avg_sq", state.exp_avg_sq, n);
     if (o.amsgrad) check_buffer(who, "max_exp_avg_sq", state.max_exp_avg_sq, n);
     Scalar* max_sq = o.amsgrad ? state.max_exp_avg_sq.data() : state.exp_avg_sq.data();
-    for_each_chunk(param, grad, next_update(state), state.exp_avg.data(), state.exp_avg_sq.data(),
-                   max_sq);
+    for_each_chunk(team, param, grad, next_update(state), state.exp_avg.data(),
+                   state.exp_avg_sq.data(), max_sq);
   }
 
  private:
@@ -125,11 +129,13 @@ class AdamFamily {
 /// Defaults: learning_rate 1e-3, beta1 0.9, beta2 0.999, epsilon 1e-8, weight_decay 0,
 /// amsgrad false, decoupled_weight_decay false (torch.optim.Adam). Kingma & Ba, "Adam: A Method
 /// for Stochastic Optimization", ICLR 2015; AMSGrad: Reddi, Kale & Kumar, ICLR 2018.
-template <class Scalar>
-class Adam : public detail::AdamFamily<Scalar, Adam<Scalar>> {
-  using Base = detail::AdamFamily<Scalar, Adam<Scalar>>;
+template <RealScalar T>
+class Adam : public detail::AdamFamily<T, Adam<T>> {
+  using Base = detail::AdamFamily<T, Adam<T>>;
 
  public:
+  /// float or double: the type of the tensors it steps.
+  using Scalar = T;
   /// Name for make_optimizer() and StateDict::optimizer.
   static constexpr std::string_view name = "adam";
   /// Class name used in error messages.
@@ -152,11 +158,13 @@ class Adam : public detail::AdamFamily<Scalar, Adam<Scalar>> {
 /// Defaults: learning_rate 1e-3, beta1 0.9, beta2 0.999, epsilon 1e-8, weight_decay 1e-2,
 /// amsgrad false, decoupled_weight_decay true (torch.optim.AdamW). Loshchilov & Hutter,
 /// "Decoupled Weight Decay Regularization", ICLR 2019.
-template <class Scalar>
-class AdamW : public detail::AdamFamily<Scalar, AdamW<Scalar>> {
-  using Base = detail::AdamFamily<Scalar, AdamW<Scalar>>;
+template <RealScalar T>
+class AdamW : public detail::AdamFamily<T, AdamW<T>> {
+  using Base = detail::AdamFamily<T, AdamW<T>>;
 
  public:
+  /// float or double: the type of the tensors it steps.
+  using Scalar = T;
   /// Name for make_optimizer() and StateDict::optimizer.
   static constexpr std::string_view name = "adamw";
   /// Class name used in error messages.

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <descent/optim/concept.hpp>
 #include <descent/optim/detail/heavy_ball.hpp>
 
 namespace descent {
@@ -14,9 +15,11 @@ namespace descent {
 /// Defaults: learning_rate 1e-3, momentum 0.9, dampening 0, weight_decay 0
 /// (torch.optim.SGD with momentum, nesterov=False). Polyak, "Some methods of speeding up the
 /// convergence of iteration methods", 1964.
-template <class Scalar>
+template <RealScalar T>
 class Momentum {
  public:
+  /// float or double: the type of the tensors it steps.
+  using Scalar = T;
   /// Name for make_optimizer() and StateDict::optimizer.
   static constexpr std::string_view name = "momentum";
   /// Class name used in error messages.
@@ -57,14 +60,15 @@ class Momentum {
     return {{Buffer<Scalar>::Zero(param.size()), 0}};
   }
 
-  /// One update of `param` in place from `grad`, advancing `state`; throws std::invalid_argument
-  /// if the shapes or the state's sizes do not match.
+  /// One update of `param` in place from `grad`, advancing `state`, split over `team`'s threads
+  /// if one is given; throws std::invalid_argument if the shapes or the state's sizes do not match.
   template <class Param, class Grad>
-  void step(Param&& param, const Eigen::DenseBase<Grad>& grad, State& state) const {
+  void step(Param&& param, const Eigen::DenseBase<Grad>& grad, State& state,
+            const StepTeam* team = nullptr) const {
     const Options& o = m_options;
     // As torch.optim.SGD: with momentum 0 there is no buffer, so dampening has nothing to damp.
     const Scalar dampening = o.momentum == Scalar(0) ? Scalar(0) : o.dampening;
-    detail::heavy_ball_step(class_name, param, grad, state, o.learning_rate, o.momentum,
+    detail::heavy_ball_step(team, class_name, param, grad, state, o.learning_rate, o.momentum,
                             dampening, o.weight_decay, /*nesterov=*/false);
   }
 

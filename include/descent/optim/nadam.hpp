@@ -1,5 +1,6 @@
 #pragma once
 
+#include <descent/optim/concept.hpp>
 #include <descent/optim/detail/math.hpp>
 #include <descent/optim/detail/options.hpp>
 
@@ -24,9 +25,11 @@ namespace descent {
 /// momentum_decay 4e-3, decoupled_weight_decay false (torch.optim.NAdam). The product for
 /// mu_{t+1} is P_t * mu_{t+1}, as in PyTorch 2.x; PyTorch 1.13 multiplied mu_t in twice.
 /// Dozat, "Incorporating Nesterov Momentum into Adam", ICLR workshop 2016.
-template <class Scalar>
+template <RealScalar T>
 class Nadam {
  public:
+  /// float or double: the type of the tensors it steps.
+  using Scalar = T;
   /// Name for make_optimizer() and StateDict::optimizer.
   static constexpr std::string_view name = "nadam";
   /// Class name used in error messages.
@@ -88,14 +91,15 @@ class Nadam {
     return {Buffer<Scalar>::Zero(param.size()), Buffer<Scalar>::Zero(param.size()), 1.0, 0};
   }
 
-  /// One update of `param` in place from `grad`, advancing `state`; throws std::invalid_argument
-  /// if the shapes or the state's sizes do not match.
+  /// One update of `param` in place from `grad`, advancing `state`, split over `team`'s threads
+  /// if one is given; throws std::invalid_argument if the shapes or the state's sizes do not match.
   template <class Param, class Grad>
-  void step(Param&& param, const Eigen::DenseBase<Grad>& grad, State& state) const {
+  void step(Param&& param, const Eigen::DenseBase<Grad>& grad, State& state,
+            const StepTeam* team = nullptr) const {
     detail::check_step<Scalar, Param>(class_name, param, grad);
     detail::check_buffer(class_name, "exp_avg", state.exp_avg, param.size());
     detail::check_buffer(class_name, "exp_avg_sq", state.exp_avg_sq, param.size());
-    detail::for_each_chunk(param, grad, next_update(state), state.exp_avg.data(),
+    detail::for_each_chunk(team, param, grad, next_update(state), state.exp_avg.data(),
                            state.exp_avg_sq.data());
   }
 

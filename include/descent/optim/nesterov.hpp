@@ -1,5 +1,6 @@
 #pragma once
 
+#include <descent/optim/concept.hpp>
 #include <descent/optim/detail/heavy_ball.hpp>
 
 namespace descent {
@@ -13,9 +14,11 @@ namespace descent {
 /// Defaults: learning_rate 1e-3, momentum 0.9, weight_decay 0 (torch.optim.SGD with
 /// nesterov=True, which requires dampening 0 and momentum > 0). Nesterov, 1983; in this form
 /// Sutskever et al., "On the importance of initialization and momentum in deep learning", 2013.
-template <class Scalar>
+template <RealScalar T>
 class Nesterov {
  public:
+  /// float or double: the type of the tensors it steps.
+  using Scalar = T;
   /// Name for make_optimizer() and StateDict::optimizer.
   static constexpr std::string_view name = "nesterov";
   /// Class name used in error messages.
@@ -37,6 +40,18 @@ class Nesterov {
                       detail::field("weight_decay", &Options::weight_decay)};
   }
 
+  /// PyTorch users may spell out dampening=0 (torch.optim.SGD's nesterov=True requires it):
+  /// accepted and ignored; any other dampening throws, naming it. Other keys are not Nesterov's.
+  static bool accepts_option(std::string_view key, std::string_view value) {
+    if (key != "dampening") return false;
+    double d = 0;
+    if (!detail::parse_value(value, d) || d != 0) {
+      throw std::invalid_argument("descent::Nesterov: dampening must be 0 (Nesterov momentum has "
+                                  "no dampening), got " + std::string(value));
+    }
+    return true;
+  }
+
   /// Checks the options; throws std::invalid_argument if one is out of range.
   explicit Nesterov(const Options& options = {}) : m_options(options) {
     detail::require_nonnegative(class_name, "learning_rate", options.learning_rate);
@@ -53,12 +68,13 @@ class Nesterov {
     return {{Buffer<Scalar>::Zero(param.size()), 0}};
   }
 
-  /// One update of `param` in place from `grad`, advancing `state`; throws std::invalid_argument
-  /// if the shapes or the state's sizes do not match.
+  /// One update of `param` in place from `grad`, advancing `state`, split over `team`'s threads
+  /// if one is given; throws std::invalid_argument if the shapes or the state's sizes do not match.
   template <class Param, class Grad>
-  void step(Param&& param, const Eigen::DenseBase<Grad>& grad, State& state) const {
+  void step(Param&& param, const Eigen::DenseBase<Grad>& grad, State& state,
+            const StepTeam* team = nullptr) const {
     const Options& o = m_options;
-    detail::heavy_ball_step(class_name, param, grad, state, o.learning_rate, o.momentum,
+    detail::heavy_ball_step(team, class_name, param, grad, state, o.learning_rate, o.momentum,
                             Scalar(0), o.weight_decay, /*nesterov=*/true);
   }
 

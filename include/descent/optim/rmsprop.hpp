@@ -1,5 +1,6 @@
 #pragma once
 
+#include <descent/optim/concept.hpp>
 #include <descent/optim/detail/math.hpp>
 #include <descent/optim/detail/options.hpp>
 
@@ -25,9 +26,11 @@ namespace descent {
 /// square_avg has overflowed (float g^2 > 3.4e38), where inf - inf would be NaN.
 /// Hinton, Srivastava & Swersky, Neural Networks for Machine Learning, lecture 6e, 2012;
 /// centered form: Graves, "Generating Sequences With Recurrent Neural Networks", 2013.
-template <class Scalar>
+template <RealScalar T>
 class RMSProp {
  public:
+  /// float or double: the type of the tensors it steps.
+  using Scalar = T;
   /// Name for make_optimizer() and StateDict::optimizer.
   static constexpr std::string_view name = "rmsprop";
   /// Class name used in error messages.
@@ -91,10 +94,11 @@ class RMSProp {
     return state;
   }
 
-  /// One update of `param` in place from `grad`, advancing `state`; throws std::invalid_argument
-  /// if the shapes or the state's sizes do not match.
+  /// One update of `param` in place from `grad`, advancing `state`, split over `team`'s threads
+  /// if one is given; throws std::invalid_argument if the shapes or the state's sizes do not match.
   template <class Param, class Grad>
-  void step(Param&& param, const Eigen::DenseBase<Grad>& grad, State& state) const {
+  void step(Param&& param, const Eigen::DenseBase<Grad>& grad, State& state,
+            const StepTeam* team = nullptr) const {
     const Options& o = m_options;
     const Eigen::Index n = param.size();
     detail::check_step<Scalar, Param>(class_name, param, grad);
@@ -104,7 +108,7 @@ class RMSProp {
     // Unused buffers are empty; hand the kernel a valid pointer for them all the same.
     Scalar* grad_avg = o.centered ? state.grad_avg.data() : state.square_avg.data();
     Scalar* momentum_buffer = o.momentum > 0 ? state.momentum_buffer.data() : state.square_avg.data();
-    detail::for_each_chunk(param, grad, next_update(state), state.square_avg.data(), grad_avg,
+    detail::for_each_chunk(team, param, grad, next_update(state), state.square_avg.data(), grad_avg,
                            momentum_buffer);
   }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <descent/optim/concept.hpp>
 #include <descent/optim/detail/math.hpp>
 #include <descent/optim/detail/options.hpp>
 
@@ -16,9 +17,11 @@ namespace descent {
 ///
 /// Defaults: learning_rate 1e-3, weight_decay 0 (torch.optim.SGD with momentum=0).
 /// Robbins & Monro, "A Stochastic Approximation Method", 1951.
-template <class Scalar>
+template <RealScalar T>
 class SGD {
  public:
+  /// float or double: the type of the tensors it steps.
+  using Scalar = T;
   /// Name for make_optimizer() and StateDict::optimizer.
   static constexpr std::string_view name = "sgd";
   /// Class name used in error messages.
@@ -58,12 +61,13 @@ class SGD {
     return {};
   }
 
-  /// One update of `param` in place from `grad`; throws std::invalid_argument if their
-  /// shapes differ.
+  /// One update of `param` in place from `grad`, split over `team`'s threads if one is given;
+  /// throws std::invalid_argument if their shapes differ.
   template <class Param, class Grad>
-  void step(Param&& param, const Eigen::DenseBase<Grad>& grad, State& state) const {
+  void step(Param&& param, const Eigen::DenseBase<Grad>& grad, State& state,
+            const StepTeam* team = nullptr) const {
     detail::check_step<Scalar, Param>(class_name, param, grad);
-    detail::for_each_chunk(param, grad, next_update(state));
+    detail::for_each_chunk(team, param, grad, next_update(state));
   }
 
  private:

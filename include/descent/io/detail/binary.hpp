@@ -71,6 +71,7 @@ class Writer {
   }
 
   Bytes& bytes() { return m_bytes; }
+  const Bytes& bytes() const { return m_bytes; }
 
  private:
   template <class U>

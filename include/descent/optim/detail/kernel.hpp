@@ -73,38 +73,28 @@ struct StepSegment {
   Eigen::Index unit_size = 1;
 };
 
-/// Threads a step may split its chunk walk over: `run(self, task, context)` calls
-/// task(context, part) for every part in 0 .. parts-1 at the same time and returns when all are
-/// done. A StepThreads scope sets one for the calling thread; the typed step()s find it here, so
-/// their signature stays the same (descent::nn::Sequential::step is the user of it).
+}  // namespace detail
+
+/// Threads a step may split its chunk walk over, handed to step() explicitly (the typed classes'
+/// last argument, Optimizer::step's argument); without one a step runs on the calling thread.
+/// descent::nn::Sequential::step makes one of its own threads for its parameter arena.
 ///
-/// A tensor is split into equal runs, except the one tensor at `tensor` with
-/// `tensor_size` elements: that one by `segments`, which cover it in order (a network's
-/// parameter arena, split as its threads split the gradients, so each updates what it wrote).
+/// `run(self, task, context)` calls task(context, part) for every part in 0 .. parts-1 at the same
+/// time and returns when all are done. A tensor is split into equal runs, except the one tensor at
+/// `tensor` with `tensor_size` elements: that one by `segments`, which cover it in order (a
+/// network's parameter arena, split as its threads split the gradients, so each updates what it
+/// wrote). Every update works element by element, so the result does not depend on the team.
 struct StepTeam {
-  void* self = nullptr;
-  int parts = 1;
-  void (*run)(void* self, void (*task)(void*, int), void* context) = nullptr;
-  const void* tensor = nullptr;
-  Eigen::Index tensor_size = 0;
-  const StepSegment* segments = nullptr;
-  std::size_t segment_count = 0;
+  void* self = nullptr;                                                   ///< the thread pool
+  int parts = 1;                                                          ///< threads, >= 1
+  void (*run)(void* self, void (*task)(void*, int), void* context) = nullptr;  ///< runs the parts
+  const void* tensor = nullptr;             ///< the tensor split by segments, or null
+  Eigen::Index tensor_size = 0;             ///< its size
+  const detail::StepSegment* segments = nullptr;  ///< how to split it
+  std::size_t segment_count = 0;            ///< how many segments
 };
 
-/// The team of the step running on this thread, or null: the step then runs on this thread only.
-inline thread_local const StepTeam* step_team = nullptr;
-
-/// Makes `team` the calling thread's step team for the scope's lifetime.
-class StepThreads {
- public:
-  explicit StepThreads(const StepTeam* team) : m_previous(step_team) { step_team = team; }
-  StepThreads(const StepThreads&) = delete;
-  StepThreads& operator=(const StepThreads&) = delete;
-  ~StepThreads() { step_team = m_previous; }
-
- private:
-  const StepTeam* m_previous;
-};
+namespace detail {
 
 /// Chunks per part below which a walk is not worth splitting (a dispatch costs about a microsecond,
 /// eight chunks of Adam about five).
@@ -120,8 +110,8 @@ template <class Update, class... Chunks>
 
 /// The chunk walk of for_each_chunk, for a grad that is safe to read lazily.
 template <class P, class G, class Update, class... S>
-void for_each_chunk_of(Eigen::DenseBase<P>& param_base, const Eigen::DenseBase<G>& grad_base,
-                       Update&& update, S*... state) {
+void for_each_chunk_of(const StepTeam* team, Eigen::DenseBase<P>& param_base,
+                       const Eigen::DenseBase<G>& grad_base, Update&& update, S*... state) {
   using T = typename P::Scalar;
   static_assert((std::is_same_v<T, S> && ...), "state buffers must match the param's Scalar");
   static_assert(bool(P::Flags & Eigen::DirectAccessBit) && bool(P::Flags & Eigen::LvalueBit),
@@ -167,7 +157,6 @@ void for_each_chunk_of(Eigen::DenseBase<P>& param_base, const Eigen::DenseBase<G
   // segment (a tensor without segments is one segment of single elements). Every update works
   // element by element, so the result is the same as on one thread.
   if constexpr (grad_direct) {
-    const StepTeam* team = step_team;
     if (team != nullptr && team->parts > 1 && flat && grad_in_place && grad_contiguous &&
         inner >= team->parts * min_chunks_per_part * chunk) {
       const StepSegment whole{0, inner, 1};
@@ -245,7 +234,8 @@ void for_each_chunk_of(Eigen::DenseBase<P>& param_base, const Eigen::DenseBase<G
   }
 }
 
-/// Calls `update(p, g, s...)` over matching chunks of param, grad and each state buffer.
+/// Calls `update(p, g, s...)` over matching chunks of param, grad and each state buffer, split
+/// over `team`'s threads when there is a team and the tensors are large and contiguous.
 /// p and s are writable Eigen::Map<Buffer<T>>, g an Eigen::Map<const Buffer<T>>, all contiguous
 /// and of the same length (at most chunk_size). So an update made where only the Scalar is known
 /// (not inside a step() templated on the tensors' types) is compiled once per Scalar.
@@ -255,11 +245,11 @@ void for_each_chunk_of(Eigen::DenseBase<P>& param_base, const Eigen::DenseBase<G
 /// A grad that Eigen would evaluate before use (a product such as A * w) is evaluated here, once,
 /// before param changes; element-wise expressions (2 * (w - t)) stay lazy and cost no memory.
 template <class P, class G, class Update, class... S>
-void for_each_chunk(Eigen::DenseBase<P>& param, const Eigen::DenseBase<G>& grad, Update&& update,
-                    S*... state) {
+void for_each_chunk(const StepTeam* team, Eigen::DenseBase<P>& param,
+                    const Eigen::DenseBase<G>& grad, Update&& update, S*... state) {
   using Nested = typename Eigen::internal::nested_eval<G, 1>::type;
   const Nested evaluated(grad.derived());
-  for_each_chunk_of(param, evaluated, std::forward<Update>(update), state...);
+  for_each_chunk_of(team, param, evaluated, std::forward<Update>(update), state...);
 }
 
 /// Scratch space for one chunk, for values an update needs twice (Adadelta's delta).

@@ -24,6 +24,16 @@ constexpr Field<Options, T> field(std::string_view name, T Options::*member) {
   return {name, member};
 }
 
+/// The name an optimizer's errors use: its class_name if it has one ("AdaBelief"), else its name.
+template <class O>
+constexpr std::string_view class_name_of() {
+  if constexpr (requires { O::class_name; }) {
+    return O::class_name;
+  } else {
+    return O::name;
+  }
+}
+
 // ---- validation -------------------------------------------------------------------------------
 
 template <class T>
@@ -100,7 +110,7 @@ void set_option(typename Opt::Options& options, std::string_view key, std::strin
             double wide = 0;  // a number, too large for a float option?
             const bool too_large = std::is_same_v<T, float> && parse_value(value, wide);
             throw std::invalid_argument(
-                "descent::" + std::string(Opt::class_name) + ": option " + std::string(key) + " = '" +
+                "descent::" + std::string(class_name_of<Opt>()) + ": option " + std::string(key) + " = '" +
                 std::string(value) + "' is " +
                 (too_large                  ? "outside the range of float"
                  : std::is_same_v<T, bool> ? "not a boolean (true, false, 1, 0)"
@@ -110,8 +120,12 @@ void set_option(typename Opt::Options& options, std::string_view key, std::strin
         (try_one(f), ...);
       },
       Opt::option_fields());
+  if constexpr (requires { Opt::accepts_option(key, value); }) {
+    // A key the class knows without storing it (Nesterov's dampening, which must be 0).
+    if (!found && Opt::accepts_option(key, value)) return;
+  }
   if (!found) {
-    throw std::invalid_argument("descent::" + std::string(Opt::class_name) + ": unknown option '" +
+    throw std::invalid_argument("descent::" + std::string(class_name_of<Opt>()) + ": unknown option '" +
                                 std::string(key) + "'; valid options: " + field_names<Opt>());
   }
 }
