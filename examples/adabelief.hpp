@@ -90,8 +90,8 @@ class AdaBelief {
     const auto bias2 = T(1 - std::pow(double(o.beta2), t));
     if (o.weight_decay != 0) param *= T(1) - o.learning_rate * o.weight_decay;
     s.exp_avg = o.beta1 * s.exp_avg + (T(1) - o.beta1) * grad;
-    s.exp_avg_var = o.beta2 * s.exp_avg_var + (T(1) - o.beta2) * (grad - s.exp_avg).square() +
-                    o.epsilon;
+    s.exp_avg_var =
+        o.beta2 * s.exp_avg_var + (T(1) - o.beta2) * (grad - s.exp_avg).square() + o.epsilon;
     param -= (o.learning_rate / bias1) * s.exp_avg / ((s.exp_avg_var / bias2).sqrt() + o.epsilon);
   }
 

@@ -76,8 +76,11 @@ int run(const Settings& s) {
   std::printf("\n%s\n", net.summary().c_str());
 
   using Trainer = descent::nn::Trainer<float>;
-  Trainer trainer({.optimizer = "adam", .learning_rate = 1e-3, .batch_size = 64,
-                   .epochs = s.epochs, .progress = Trainer::Progress::lines});
+  Trainer trainer({.optimizer = "adam",
+                   .learning_rate = 1e-3,
+                   .batch_size = 64,
+                   .epochs = s.epochs,
+                   .progress = Trainer::Progress::lines});
   trainer.fit(net, train);
   const auto [loss, accuracy] = trainer.evaluate(net, test);
   std::printf("test loss %.4f, accuracy %.4f\n", loss, accuracy);

@@ -86,8 +86,9 @@ Settings parse(int argc, char** argv) {
     } else if (flag == "--checkpoint") {
       s.checkpoint = std::string(args.value());
     } else {
-      ex::flag_error(flag, "unknown flag (known: --epochs N >= 2, --train-subset N, --data DIR, "
-                           "--checkpoint FILE)");
+      ex::flag_error(flag,
+                     "unknown flag (known: --epochs N >= 2, --train-subset N, --data DIR, "
+                     "--checkpoint FILE)");
     }
   }
   ex::require_writable_file("--checkpoint", s.checkpoint);
@@ -122,7 +123,8 @@ int run(const Settings& s) {
   std::printf("test loss %.4f, accuracy %.4f\n", loss, accuracy);
 
   const int first = s.epochs / 2;
-  std::printf("\n== interrupted: %d epoch%s, a checkpoint after each\n", first, first == 1 ? "" : "s");
+  std::printf("\n== interrupted: %d epoch%s, a checkpoint after each\n", first,
+              first == 1 ? "" : "s");
   {
     auto net = network();
     Trainer<float> trainer(trainer_options(first));

@@ -69,13 +69,15 @@ struct BadState : Plain<T> {
     static constexpr auto fields() { return std::tuple{descent::field("note", &State::note)}; }
   };
   State init(const Eigen::Ref<const Eigen::ArrayX<T>>&) const { return {}; }
-  void step(Eigen::Ref<Eigen::ArrayX<T>>, const Eigen::Ref<const Eigen::ArrayX<T>>&,
-            State&) const {}
+  void step(Eigen::Ref<Eigen::ArrayX<T>>, const Eigen::Ref<const Eigen::ArrayX<T>>&, State&) const {
+  }
 };
 
 /// Whether descent::Adam<T> is a type at all.
 template <class T>
-concept AdamExistsFor = requires { typename descent::Adam<T>::Options; };
+concept AdamExistsFor = requires {
+  typename descent::Adam<T>::Options;
+};
 
 }  // namespace
 
@@ -94,7 +96,8 @@ TEST_CASE("StepOptimizer accepts every built-in class and the user's, and nothin
 
 TEST_CASE("A registered optimizer works by name like the built-in ones", "[extension]") {
   CHECK(descent::register_optimizer<mylab::AdaBelief>());
-  CHECK_FALSE(descent::register_optimizer<mylab::AdaBelief>());  // once is enough; again is harmless
+  CHECK_FALSE(
+      descent::register_optimizer<mylab::AdaBelief>());  // once is enough; again is harmless
   const auto names = descent::optimizer_names<double>();
   REQUIRE(names.size() >= 10);
   CHECK(names.front() == "sgd");
@@ -248,8 +251,12 @@ TEST_CASE("A network with the user's layers trains, on one thread or two", "[ext
   std::vector<double> losses;
   for (const int threads : {1, 2}) {
     auto net = layered_net(5);
-    Trainer trainer({.optimizer = "adam", .learning_rate = 0.03, .batch_size = 16, .epochs = 40,
-                     .progress = Trainer::Progress::none, .threads = threads});
+    Trainer trainer({.optimizer = "adam",
+                     .learning_rate = 0.03,
+                     .batch_size = 16,
+                     .epochs = 40,
+                     .progress = Trainer::Progress::none,
+                     .threads = threads});
     const auto history = trainer.fit(net, train);
     // Spirals are hard for one tanh layer: it ends near 0.67 without the residual block.
     CHECK(history.epochs.back().loss < 0.85 * history.epochs.front().loss);

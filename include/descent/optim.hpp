@@ -5,11 +5,11 @@
 #include <descent/optim/adadelta.hpp>
 #include <descent/optim/adagrad.hpp>
 #include <descent/optim/adam.hpp>
+#include <descent/optim/clip.hpp>
 #include <descent/optim/momentum.hpp>
 #include <descent/optim/nadam.hpp>
 #include <descent/optim/nesterov.hpp>
-#include <descent/optim/rmsprop.hpp>
-#include <descent/optim/sgd.hpp>
-#include <descent/optim/clip.hpp>
 #include <descent/optim/optimizer.hpp>
+#include <descent/optim/rmsprop.hpp>
 #include <descent/optim/schedule.hpp>
+#include <descent/optim/sgd.hpp>

@@ -9,6 +9,7 @@
 
 #include <descent/data/error.hpp>
 #include <descent/detail/random.hpp>
+#include <descent/error.hpp>
 
 #include <Eigen/Core>
 
@@ -79,9 +80,8 @@ void gather(const Data& d, std::span<const Eigen::Index> indices,
   }
   for (const Eigen::Index i : indices) {
     if (i < 0 || i >= d.x.cols()) {
-      throw std::out_of_range("descent::data::gather: index " + std::to_string(i) +
-                              " is outside a dataset of " + std::to_string(d.x.cols()) +
-                              " samples");
+      throw OutOfRange("descent::data::gather: index " + std::to_string(i) +
+                       " is outside a dataset of " + std::to_string(d.x.cols()) + " samples");
     }
   }
   for (Eigen::Index j = 0; j < k; ++j) {
@@ -139,8 +139,8 @@ class Batches {
   /// Batch b (0 <= b < count()) of this epoch: indices into the dataset.
   std::span<const Eigen::Index> batch(Eigen::Index b) const {
     if (b < 0 || b >= count()) {
-      throw std::out_of_range("descent::data::Batches::batch: b = " + std::to_string(b) +
-                              " is outside [0, " + std::to_string(count()) + ")");
+      throw OutOfRange("descent::data::Batches::batch: b = " + std::to_string(b) +
+                       " is outside [0, " + std::to_string(count()) + ")");
     }
     const Eigen::Index first = b * m_batch_size;
     const Eigen::Index size = std::min(m_batch_size, samples() - first);

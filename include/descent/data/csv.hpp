@@ -17,6 +17,7 @@
 
 #include <descent/data/error.hpp>
 #include <descent/data/input.hpp>
+#include <descent/error.hpp>
 
 #include <cerrno>
 #include <charconv>
@@ -42,13 +43,15 @@ class CsvColumn {
   /// No column.
   CsvColumn() = default;
   /// The column at 0-based `index`; a negative index throws std::invalid_argument.
+  // clang-format off
   template <std::integral I>
     requires(!std::same_as<I, bool>)
   CsvColumn(I index) {  // implicit, so that {.label = 2} and {.label = "y"} read naturally
+    // clang-format on
     if constexpr (std::is_signed_v<I>) {
       if (index < 0) {
-        throw std::invalid_argument("descent::data::CsvColumn: index must be >= 0, got " +
-                                    std::to_string(index));
+        throw InvalidArgument("descent::data::CsvColumn: index must be >= 0, got " +
+                              std::to_string(index));
       }
     }
     m_column = static_cast<std::size_t>(index);
@@ -71,7 +74,7 @@ class CsvColumn {
 
 /// How to read a CSV file.
 struct CsvOptions {
-  bool header = true;   ///< the first (non-blank) line holds the column names
+  bool header = true;    ///< the first (non-blank) line holds the column names
   CsvColumn label = {};  ///< the target column; by default none, and every column is a feature
   char separator = ',';  ///< between the fields of a line
 };
@@ -81,8 +84,8 @@ struct CsvOptions {
 struct CsvTable {
   std::vector<std::string> feature_names;  ///< from the header row; empty without one
   std::string label_name;                  ///< the label column's name, if it has one
-  std::size_t rows = 0;      ///< samples: the lines after the header
-  std::size_t features = 0;  ///< numbers per sample: the columns, less the label column
+  std::size_t rows = 0;                    ///< samples: the lines after the header
+  std::size_t features = 0;    ///< numbers per sample: the columns, less the label column
   std::vector<double> values;  ///< features x rows, column-major
   std::vector<double> labels;  ///< one per row; empty without a label column
 };
@@ -106,13 +109,13 @@ class CsvParser {
     if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // a UTF-8 byte order mark
     const char sep = m_options.separator;
     if (sep == '"' || sep == '\n' || sep == '\r' || sep == ' ' || sep == '\0') {
-      throw std::invalid_argument(
+      throw InvalidArgument(
           "descent::data::read_csv: separator cannot be a quote, a newline, a space or NUL");
     }
     if (m_options.label.name() && !m_options.header) {
-      throw std::invalid_argument("descent::data::read_csv: label " +
-                                  quote_excerpt(*m_options.label.name()) +
-                                  " is a column name, but header is false");
+      throw InvalidArgument("descent::data::read_csv: label " +
+                            quote_excerpt(*m_options.label.name()) +
+                            " is a column name, but header is false");
     }
     CsvTable table;
     std::vector<std::string> fields;
@@ -188,7 +191,10 @@ class CsvParser {
         {"\x1F\x8B", "gzip-compressed data"},
         {"PK\x03\x04", "a zip archive (unzip it first)"},
         {"BZh", "bzip2-compressed data (decompress it first)"},
-        {std::string_view("\xFD" "7zXZ\0", 6), "xz-compressed data (decompress it first)"},
+        {std::string_view("\xFD"
+                          "7zXZ\0",
+                          6),
+         "xz-compressed data (decompress it first)"},
         {"\x28\xB5\x2F\xFD", "zstd-compressed data (decompress it first)"},
         {"\xFF\xFE", "UTF-16 text (save it as UTF-8)"},
         {"\xFE\xFF", "UTF-16 text (save it as UTF-8)"},

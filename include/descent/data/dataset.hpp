@@ -44,9 +44,9 @@ struct Dataset {
   Matrix x;  ///< features x n
   Matrix y;  ///< targets x n
 
-  Eigen::Index size() const { return x.cols(); }       ///< number of samples
-  Eigen::Index features() const { return x.rows(); }   ///< rows of x
-  Eigen::Index targets() const { return y.rows(); }    ///< rows of y
+  Eigen::Index size() const { return x.cols(); }      ///< number of samples
+  Eigen::Index features() const { return x.rows(); }  ///< rows of x
+  Eigen::Index targets() const { return y.rows(); }   ///< rows of y
 };
 
 /// A new dataset of the samples `indices`, in that order (PyTorch's Subset).
@@ -66,8 +66,8 @@ template <class Scalar>
 Dataset<Scalar> subset(const Dataset<Scalar>& d, Eigen::Index n) {
   detail::check_dataset(d, "subset");
   if (n < 0 || n > d.size()) {
-    detail::invalid("subset", "n must be in [0, " + std::to_string(d.size()) + "], got " +
-                                  std::to_string(n));
+    detail::invalid("subset",
+                    "n must be in [0, " + std::to_string(d.size()) + "], got " + std::to_string(n));
   }
   Dataset<Scalar> out;
   out.x = d.x.leftCols(n);
@@ -112,8 +112,8 @@ Eigen::Matrix<typename Derived::Scalar, Eigen::Dynamic, Eigen::Dynamic> one_hot(
     const Scalar label = labels(0, j);
     // Compared as Scalar first, so a huge or NaN label never reaches the integer conversion.
     if (!(label >= Scalar(0) && label < Scalar(classes)) || label != std::floor(label)) {
-      detail::invalid("one_hot", "labels(0, " + std::to_string(j) + ") = " +
-                                     detail::format_number(double(label)) +
+      detail::invalid("one_hot", "labels(0, " + std::to_string(j) +
+                                     ") = " + detail::format_number(double(label)) +
                                      " is not a class index in [0, " + std::to_string(classes) +
                                      ")");
     }

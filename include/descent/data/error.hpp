@@ -5,6 +5,7 @@
 // the file (and for CSV the line and column) and what was wrong, quoting the file's own text only
 // through quote_excerpt.
 
+#include <descent/error.hpp>
 #include <stdexcept>
 #include <string>
 
@@ -12,11 +13,11 @@
 
 namespace descent::data {
 
-/// A data file that cannot be used as it is. Bad arguments (a fraction outside (0, 1), a batch size
-/// of 0) are std::invalid_argument instead.
-class DataError : public std::runtime_error {
+/// A data file that cannot be used as it is (a descent::RuntimeError). Bad arguments (a fraction
+/// outside (0, 1), a batch size of 0) are descent::InvalidArgument instead.
+class DataError : public RuntimeError {
  public:
-  using std::runtime_error::runtime_error;
+  using RuntimeError::RuntimeError;
 };
 
 namespace detail {
@@ -26,7 +27,7 @@ using descent::detail::quote_excerpt;  // a piece of the input, quoted, cut and 
 
 /// A bad argument: std::invalid_argument("descent::data::<function>: <what>").
 [[noreturn]] inline void invalid(const std::string& function, const std::string& what) {
-  throw std::invalid_argument("descent::data::" + function + ": " + what);
+  throw InvalidArgument("descent::data::" + function + ": " + what);
 }
 
 }  // namespace detail

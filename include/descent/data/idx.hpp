@@ -15,6 +15,7 @@
 
 #include <descent/data/error.hpp>
 #include <descent/data/input.hpp>
+#include <descent/error.hpp>
 
 #include <algorithm>
 #include <array>
@@ -66,9 +67,9 @@ inline constexpr std::uint64_t max_idx_elements = std::uint64_t{1} << 32;
 /// (so MNIST's pixels stay one byte each), converted to native byte order.
 struct IdxArray {
   /// The values, as a vector of the element type; the alternatives are in IdxType order.
-  using Data = std::variant<std::vector<std::uint8_t>, std::vector<std::int8_t>,
-                            std::vector<std::int16_t>, std::vector<std::int32_t>,
-                            std::vector<float>, std::vector<double>>;
+  using Data =
+      std::variant<std::vector<std::uint8_t>, std::vector<std::int8_t>, std::vector<std::int16_t>,
+                   std::vector<std::int32_t>, std::vector<float>, std::vector<double>>;
 
   std::vector<std::uint32_t> dims;  ///< outermost first: {images, rows, columns}
   Data data;                        ///< product(dims) values, row-major
@@ -90,8 +91,8 @@ struct IdxArray {
   template <class T>
   const std::vector<T>& values() const {
     if (const auto* v = std::get_if<std::vector<T>>(&data)) return *v;
-    throw std::invalid_argument("descent::data::IdxArray::values<T>: T does not match the stored " +
-                                std::string(idx_type_name(type())) + " data");
+    throw InvalidArgument("descent::data::IdxArray::values<T>: T does not match the stored " +
+                          std::string(idx_type_name(type())) + " data");
   }
 
   /// The values converted to T, whatever the stored type.

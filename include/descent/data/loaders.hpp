@@ -28,10 +28,9 @@ inline std::filesystem::path find_mnist_file(const std::filesystem::path& dir,
                                              const std::string& prefix, const std::string& kind,
                                              const std::string& idx) {
   // train-images-idx3-ubyte(.gz) as published; train-images.idx3-ubyte as some archives unpack it.
-  const std::string names[] = {prefix + "-" + kind + "-" + idx + "-ubyte.gz",
-                               prefix + "-" + kind + "-" + idx + "-ubyte",
-                               prefix + "-" + kind + "." + idx + "-ubyte",
-                               prefix + "-" + kind + "." + idx + "-ubyte.gz"};
+  const std::string names[] = {
+      prefix + "-" + kind + "-" + idx + "-ubyte.gz", prefix + "-" + kind + "-" + idx + "-ubyte",
+      prefix + "-" + kind + "." + idx + "-ubyte", prefix + "-" + kind + "." + idx + "-ubyte.gz"};
   std::error_code ec;
   for (const auto& name : names) {
     if (std::filesystem::is_regular_file(dir / name, ec)) return dir / name;
@@ -109,11 +108,10 @@ Dataset<Scalar> load_csv(const std::filesystem::path& path, const CsvOptions& op
       for (std::size_t i = 0; i < values.size(); ++i) {
         if (std::abs(values[i]) <= max) continue;
         const std::size_t c = i % per_row;
-        const std::string column =
-            label ? "the label"
-            : c < table.feature_names.size()
-                ? "column " + detail::quote_excerpt(table.feature_names[c])
-                : "feature " + std::to_string(c) + " (from 0)";
+        const std::string column = label ? "the label"
+                                   : c < table.feature_names.size()
+                                       ? "column " + detail::quote_excerpt(table.feature_names[c])
+                                       : "feature " + std::to_string(c) + " (from 0)";
         throw DataError(path.string() + ": sample " + std::to_string(i / per_row) + " (from 0), " +
                         column + ": " + detail::format_number(values[i]) +
                         " is too large for the Scalar type");

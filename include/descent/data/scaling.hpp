@@ -4,6 +4,7 @@
 
 #include <descent/data/dataset.hpp>
 #include <descent/data/error.hpp>
+#include <descent/error.hpp>
 
 #include <Eigen/Core>
 
@@ -36,9 +37,8 @@ void check_finite(const Eigen::DenseBase<Derived>& x, const std::string& functio
 
 /// A scaler's transform refuses to run before fit() (std::logic_error) and x whose row count is
 /// not the fitted one (std::invalid_argument). `fitted_rows` is 0 before fit().
-inline void check_fitted(const std::string& function, Eigen::Index fitted_rows,
-                         Eigen::Index rows) {
-  if (fitted_rows == 0) throw std::logic_error("descent::data::" + function + ": call fit first");
+inline void check_fitted(const std::string& function, Eigen::Index fitted_rows, Eigen::Index rows) {
+  if (fitted_rows == 0) throw LogicError("descent::data::" + function + ": call fit first");
   if (rows != fitted_rows) {
     invalid(function, "x has " + std::to_string(rows) +
                           " features (rows), the scaler was fitted on " +
@@ -158,8 +158,7 @@ class Standardizer {
       deviation += d;
       squares += d.cwiseAbs2();
     }
-    const Eigen::VectorXd variance =
-        ((squares - deviation.cwiseAbs2() / n) / n).cwiseMax(0.0);
+    const Eigen::VectorXd variance = ((squares - deviation.cwiseAbs2() / n) / n).cwiseMax(0.0);
     mean += deviation / n;
     Vector scale(x.rows());
     constexpr double eps = std::numeric_limits<double>::epsilon();

@@ -37,8 +37,7 @@ inline SplitIndices split_indices(Eigen::Index n, double validation_fraction, st
             "validation_fraction must be in (0, 1), got " + format_number(validation_fraction));
   }
   if (n < 2) {
-    invalid(function,
-            "the dataset needs at least 2 samples to split, it has " + std::to_string(n));
+    invalid(function, "the dataset needs at least 2 samples to split, it has " + std::to_string(n));
   }
   const auto wanted = static_cast<Eigen::Index>(std::llround(validation_fraction * double(n)));
   const auto validation = static_cast<std::size_t>(std::clamp<Eigen::Index>(wanted, 1, n - 1));

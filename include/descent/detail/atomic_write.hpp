@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <descent/error.hpp>
 
 #include <atomic>
 #include <cerrno>
@@ -49,13 +50,13 @@ inline std::filesystem::path link_target(const std::filesystem::path& path,
     std::error_code ec;
     if (!std::filesystem::is_symlink(std::filesystem::symlink_status(target, ec))) return target;
     if (hops == 40) {
-      throw std::runtime_error(who + ": cannot write '" + path.string() +
-                               "': too many levels of symbolic links");
+      throw RuntimeError(who + ": cannot write '" + path.string() +
+                         "': too many levels of symbolic links");
     }
     const std::filesystem::path link = std::filesystem::read_symlink(target, ec);
     if (ec) {
-      throw std::runtime_error(who + ": cannot write '" + path.string() + "': reading link '" +
-                               target.string() + "': " + ec.message());
+      throw RuntimeError(who + ": cannot write '" + path.string() + "': reading link '" +
+                         target.string() + "': " + ec.message());
     }
     target = link.is_absolute() ? link : target.parent_path() / link;
   }
@@ -78,15 +79,15 @@ inline void write_atomically(const std::filesystem::path& link,
       path.string() + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
   const auto fail = [&](const std::string& doing, int error) {
     ::unlink(tmp.c_str());
-    throw std::runtime_error(who + ": cannot write '" + path.string() + "': " + doing + ": " +
-                             std::strerror(error));
+    throw RuntimeError(who + ": cannot write '" + path.string() + "': " + doing + ": " +
+                       std::strerror(error));
   };
   FileDescriptor fd(
       ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666));
   if (fd.get() < 0) {
     const int error = errno;
-    throw std::runtime_error(who + ": cannot write '" + path.string() + "': creating '" +
-                             tmp.string() + "': " + std::strerror(error));
+    throw RuntimeError(who + ": cannot write '" + path.string() + "': creating '" + tmp.string() +
+                       "': " + std::strerror(error));
   }
   struct stat old {};
   if (::stat(path.c_str(), &old) == 0) {

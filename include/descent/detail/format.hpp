@@ -14,9 +14,11 @@ namespace descent::detail {
 
 /// Shortest text that reads back to exactly `value`; locale-independent (std::to_chars). bool
 /// prints as true/false, a float as a float ("0.9" for 0.9f, not 0.899999976).
+// clang-format off
 template <class T>
   requires std::is_arithmetic_v<T>
 std::string format_number(T value) {
+  // clang-format on
   if constexpr (std::same_as<T, bool>) {
     return value ? "true" : "false";
   } else {

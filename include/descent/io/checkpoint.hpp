@@ -23,8 +23,9 @@
 //              of std::mt19937_64); str trainer options (Trainer::run_options(); version 2
 //              on: "loss=cross_entropy,batch_size=64,..."); u64 count and that many i64
 //              sample indices (the training order); u64 callback count and per callback a u64
-//              count and that many f64; u64 epoch count and per epoch i64 epoch, i64 skipped batches, f64 loss, accuracy,
-//              val_loss, val_accuracy, learning_rate, seconds; array best weights (may be empty)
+//              count and that many f64; u64 epoch count and per epoch i64 epoch, i64 skipped
+//              batches, f64 loss, accuracy, val_loss, val_accuracy, learning_rate, seconds; array
+//              best weights (may be empty)
 //
 // Nothing may follow the trainer part. A reader refuses a version newer than its own.
 
@@ -35,8 +36,8 @@
 #include <cstdint>
 #include <descent/io/detail/binary.hpp>
 #include <descent/io/detail/framed_file.hpp>
-#include <descent/io/optimizer_state.hpp>
 #include <descent/io/error.hpp>
+#include <descent/io/optimizer_state.hpp>
 #include <descent/nn/sequential.hpp>
 #include <descent/nn/trainer.hpp>
 #include <descent/optim/optimizer.hpp>
@@ -81,8 +82,8 @@ std::vector<std::string> layer_descriptions(const nn::Sequential<Scalar>& net) {
 
 namespace detail {
 
-inline constexpr FileKind checkpoint_file{{0x89, 'D', 'E', 'S', 'C', 'E', 'N', 'T'},
-                                          checkpoint_version, "checkpoint"};
+inline constexpr FileKind checkpoint_file{
+    {0x89, 'D', 'E', 'S', 'C', 'E', 'N', 'T'}, checkpoint_version, "checkpoint"};
 
 inline std::string checkpoint_context(const std::filesystem::path& path) {
   return "descent::io: checkpoint '" + path.string() + "'";

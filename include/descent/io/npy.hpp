@@ -13,6 +13,7 @@
 
 #include <Eigen/Core>
 #include <cstdint>
+#include <descent/error.hpp>
 #include <descent/io/detail/binary.hpp>
 #include <descent/io/detail/file.hpp>
 #include <descent/nn/sequential.hpp>
@@ -38,13 +39,13 @@ void write_npy(const std::filesystem::path& path, std::span<const Scalar> data,
   Eigen::Index count = 1;
   std::string dims;
   for (const Eigen::Index d : shape) {
-    if (d < 0) throw std::invalid_argument("descent::io::write_npy: negative dimension");
+    if (d < 0) throw InvalidArgument("descent::io::write_npy: negative dimension");
     count *= d;
     dims += std::to_string(d) + ", ";
   }
   if (static_cast<std::size_t>(count) != data.size()) {
-    throw std::invalid_argument("descent::io::write_npy: the shape holds " + std::to_string(count) +
-                                " values, the data has " + std::to_string(data.size()));
+    throw InvalidArgument("descent::io::write_npy: the shape holds " + std::to_string(count) +
+                          " values, the data has " + std::to_string(data.size()));
   }
   // Python's tuples: (), (3,), (2, 3)
   dims.resize(shape.size() == 1 ? dims.size() - 1 : shape.empty() ? 0 : dims.size() - 2);
@@ -74,8 +75,8 @@ std::vector<std::filesystem::path> export_npy(const nn::Sequential<Scalar>& net,
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) {
-    throw std::runtime_error("descent::io::export_npy: cannot create '" + dir.string() +
-                             "': " + ec.message());
+    throw RuntimeError("descent::io::export_npy: cannot create '" + dir.string() +
+                       "': " + ec.message());
   }
   // The arena is W1 (units x inputs, column-major), b1, W2, b2, ... (see Sequential).
   std::vector<std::filesystem::path> written;

@@ -14,6 +14,7 @@
 //              buffer a str key ("0.network.exp_avg") and an array; u64 scalar count and per
 //              scalar a str key and an f64 (step counts, Nadam's mu_product): Optimizer::state_dict
 
+#include <descent/error.hpp>
 #include <descent/io/detail/binary.hpp>
 #include <descent/io/detail/framed_file.hpp>
 #include <descent/io/error.hpp>
@@ -40,8 +41,8 @@ struct OptimizerRecord {
 
 namespace detail {
 
-inline constexpr FileKind optimizer_file{{0x89, 'D', 'E', 'S', 'C', 'O', 'P', 'T'}, 1,
-                                         "optimizer state file"};
+inline constexpr FileKind optimizer_file{
+    {0x89, 'D', 'E', 'S', 'C', 'O', 'P', 'T'}, 1, "optimizer state file"};
 
 inline std::string optimizer_file_context(const std::filesystem::path& path) {
   return "descent::io: optimizer state '" + path.string() + "'";
@@ -130,29 +131,28 @@ void restore_optimizer(const OptimizerRecord<Scalar>& r, Optimizer<Scalar>& opti
   Optimizer<Scalar> loaded = optimizer;  // changed only once everything fits
   try {
     if (r.state.optimizer != optimizer.name()) {
-      throw std::invalid_argument("it was saved from " + r.state.optimizer + ", the optimizer is " +
-                                  std::string(optimizer.name()));
+      throw InvalidArgument("it was saved from " + r.state.optimizer + ", the optimizer is " +
+                            std::string(optimizer.name()));
     }
     if (r.group_options.size() != optimizer.group_count()) {
-      throw std::invalid_argument("it has " + std::to_string(r.group_options.size()) +
-                                  " parameter groups, the optimizer " +
-                                  std::to_string(optimizer.group_count()));
+      throw InvalidArgument("it has " + std::to_string(r.group_options.size()) +
+                            " parameter groups, the optimizer " +
+                            std::to_string(optimizer.group_count()));
     }
     for (std::size_t g = 0; g < r.group_options.size(); ++g) {
-      const auto saved =
-          options_without(r.group_options[g], {"learning_rate", "weight_decay"});
+      const auto saved = options_without(r.group_options[g], {"learning_rate", "weight_decay"});
       const auto ours = options_without(optimizer.options(g), {"learning_rate", "weight_decay"});
       if (saved != ours) {
-        throw std::invalid_argument("group " + std::to_string(g) + " was saved with options " +
-                                    saved + ", the optimizer has " + ours);
+        throw InvalidArgument("group " + std::to_string(g) + " was saved with options " + saved +
+                              ", the optimizer has " + ours);
       }
       descent::detail::for_each_key_value(
           r.group_options[g], [&](std::string_view key, std::string_view value) {
             Scalar v{};
             if (key != "learning_rate" && key != "weight_decay") return;
             if (!descent::detail::parse_value(value, v)) {
-              throw std::invalid_argument("group " + std::to_string(g) + "'s " + std::string(key) +
-                                          " '" + std::string(value) + "' is not a number");
+              throw InvalidArgument("group " + std::to_string(g) + "'s " + std::string(key) + " '" +
+                                    std::string(value) + "' is not a number");
             }
             if (key == "learning_rate") {
               loaded.set_learning_rate(g, v);

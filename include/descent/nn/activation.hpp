@@ -68,18 +68,14 @@ void activate(Activation f, const Z& z, A&& a) {
   switch (f) {
     case Activation::identity: aa = za; break;
     case Activation::relu: aa = za.max(Scalar(0)); break;
-    case Activation::leaky_relu:
-      aa = (za > 0).select(za, Scalar(leaky_relu_slope) * za);
-      break;
+    case Activation::leaky_relu: aa = (za > 0).select(za, Scalar(leaky_relu_slope) * za); break;
     case Activation::elu:
       aa = (za > 0).select(za, Scalar(elu_alpha) * (za.exp() - Scalar(1)));
       break;
     case Activation::gelu:  // exact form, z * Phi(z), as torch.nn.GELU()
       aa = za.unaryExpr([](Scalar v) { return v * detail::gaussian_cdf(v); });
       break;
-    case Activation::sigmoid:
-      aa = za.unaryExpr([](Scalar v) { return detail::sigmoid(v); });
-      break;
+    case Activation::sigmoid: aa = za.unaryExpr([](Scalar v) { return detail::sigmoid(v); }); break;
     case Activation::tanh: aa = za.tanh(); break;
     case Activation::softplus:  // log(1 + e^z) without overflow: max(z, 0) + log1p(e^-|z|)
       aa = za.unaryExpr(
@@ -115,8 +111,7 @@ void activation_backward(Activation f, const Z& z, const A& a, const DA& da, DZ&
       break;
     case Activation::gelu:  // d/dz z Phi(z) = Phi(z) + z phi(z)
       out = ga * za.unaryExpr([](Scalar v) {
-        const Scalar pdf = std::exp(Scalar(-0.5) * v * v) /
-                           Scalar(std::sqrt(2 * std::numbers::pi));
+        const Scalar pdf = std::exp(Scalar(-0.5) * v * v) / Scalar(std::sqrt(2 * std::numbers::pi));
         return detail::gaussian_cdf(v) + v * pdf;
       });
       break;

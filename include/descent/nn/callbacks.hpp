@@ -4,6 +4,7 @@
 // what it remembers through a checkpoint.
 
 #include <descent/detail/format.hpp>
+#include <descent/error.hpp>
 #include <descent/nn/history.hpp>
 #include <descent/optim/schedule.hpp>
 
@@ -21,11 +22,11 @@ namespace descent::nn {
 
 /// What callbacks see and may change while fit() runs.
 struct TrainingState {
-  int epoch = 0;                 ///< 1-based, the epoch running or just finished
-  std::int64_t step = 0;         ///< optimizer steps taken so far
-  double learning_rate = 0;      ///< set it to change the rate from the next step on
+  int epoch = 0;                   ///< 1-based, the epoch running or just finished
+  std::int64_t step = 0;           ///< optimizer steps taken so far
+  double learning_rate = 0;        ///< set it to change the rate from the next step on
   const EpochLog* last = nullptr;  ///< the epoch just finished (on_epoch_end)
-  bool stop = false;             ///< set to end training after this epoch
+  bool stop = false;               ///< set to end training after this epoch
   /// fit() has validation data: callbacks that watch a loss watch val_loss (see monitored_loss).
   bool validating = false;
   /// Snapshots the network's weights (EarlyStopping calls it at the best epoch).
@@ -61,8 +62,8 @@ class Callback {
   /// Restores what save_state() returned; throws std::invalid_argument if it does not fit.
   virtual void load_state(const std::vector<double>& state) {
     if (!state.empty()) {
-      throw std::invalid_argument("descent::nn::Callback: this callback keeps no state, but " +
-                                  std::to_string(state.size()) + " values were given to load");
+      throw InvalidArgument("descent::nn::Callback: this callback keeps no state, but " +
+                            std::to_string(state.size()) + " values were given to load");
     }
   }
   /// Throws std::invalid_argument unless load_state would take `state`, and leaves the callback
@@ -89,8 +90,10 @@ class EarlyStopping : public Callback {
   };
   /// Throws std::invalid_argument if patience or min_delta is negative.
   explicit EarlyStopping(Options options) : m_options(options) {
-    if (options.patience < 0) throw std::invalid_argument("descent::nn::EarlyStopping: patience must be >= 0");
-    if (!(options.min_delta >= 0)) throw std::invalid_argument("descent::nn::EarlyStopping: min_delta must be >= 0");
+    if (options.patience < 0)
+      throw InvalidArgument("descent::nn::EarlyStopping: patience must be >= 0");
+    if (!(options.min_delta >= 0))
+      throw InvalidArgument("descent::nn::EarlyStopping: min_delta must be >= 0");
   }
   EarlyStopping() : EarlyStopping(Options{}) {}
 
@@ -129,8 +132,9 @@ class EarlyStopping : public Callback {
   /// Restores {best, best epoch, epochs waited}; throws std::invalid_argument otherwise.
   void load_state(const std::vector<double>& state) override {
     if (state.size() != 3 || std::isnan(state[0]) || !whole(state[1]) || !whole(state[2])) {
-      throw std::invalid_argument("descent::nn::EarlyStopping: a saved state is 3 numbers "
-                                  "(best, best epoch >= 0, epochs waited >= 0)");
+      throw InvalidArgument(
+          "descent::nn::EarlyStopping: a saved state is 3 numbers "
+          "(best, best epoch >= 0, epochs waited >= 0)");
     }
     m_best = state[0];
     m_best_epoch = int(state[1]);
@@ -151,7 +155,8 @@ class EarlyStopping : public Callback {
 class LearningRateSchedule : public Callback {
  public:
   /// Calls `schedule` with the step count (or, with per_epoch, the 0-based epoch).
-  explicit LearningRateSchedule(std::function<double(std::int64_t)> schedule, bool per_epoch = false)
+  explicit LearningRateSchedule(std::function<double(std::int64_t)> schedule,
+                                bool per_epoch = false)
       : m_schedule(std::move(schedule)), m_per_epoch(per_epoch) {}
   /// With per_epoch, sets the learning rate for the epoch.
   void on_epoch_begin(TrainingState& state) override {
@@ -195,8 +200,9 @@ class ReduceLearningRateOnPlateau : public Callback {
     if (state.empty()) return m_plateau.reset();
     const auto count = [](double x) { return x >= 0 && x <= 1e9 && x == std::floor(x); };
     if (state.size() != 4 || !count(state[2]) || !count(state[3])) {
-      throw std::invalid_argument("descent::nn::ReduceLearningRateOnPlateau: a saved state is 4 "
-                                  "numbers (learning rate, best, bad epochs, cooldown left)");
+      throw InvalidArgument(
+          "descent::nn::ReduceLearningRateOnPlateau: a saved state is 4 "
+          "numbers (learning rate, best, bad epochs, cooldown left)");
     }
     if (!m_plateau) m_plateau.emplace(state[0], m_options);
     m_plateau->restore({state[0], state[1], int(state[2]), int(state[3])});

@@ -38,10 +38,10 @@ namespace descent::nn {
 /// writes it to checkpoint files (Trainer::set_epoch_hook, Trainer::resume_from).
 template <class Scalar>
 struct FitPosition {
-  int epoch = 0;                    ///< epochs finished
-  std::int64_t step = 0;            ///< optimizer steps taken
-  double learning_rate = 0;         ///< TrainingState::learning_rate
-  bool stopped = false;             ///< a callback asked to stop
+  int epoch = 0;             ///< epochs finished
+  std::int64_t step = 0;     ///< optimizer steps taken
+  double learning_rate = 0;  ///< TrainingState::learning_rate
+  bool stopped = false;      ///< a callback asked to stop
   /// The std::mt19937_64 that shuffles the next epoch, in its standard text form. Each epoch's
   /// order follows from the seed and the epoch, so resuming only checks that this is one.
   std::string shuffle_rng;
@@ -50,10 +50,10 @@ struct FitPosition {
   /// Trainer::run_options() of the run, to check the resuming trainer's; empty in checkpoints
   /// of format version 1, which did not store them (then they go unchecked).
   std::string trainer_options;
-  StateDict<Scalar> optimizer;      ///< moments and step counts (Optimizer::state_dict)
+  StateDict<Scalar> optimizer;                 ///< moments and step counts (Optimizer::state_dict)
   std::vector<std::vector<double>> callbacks;  ///< each callback's save_state(), in order
-  std::vector<EpochLog> history;    ///< one entry per epoch finished
-  Buffer<Scalar> best_weights;      ///< TrainingState::save_weights's snapshot; may be empty
+  std::vector<EpochLog> history;               ///< one entry per epoch finished
+  Buffer<Scalar> best_weights;  ///< TrainingState::save_weights's snapshot; may be empty
 };
 
 namespace detail {
@@ -122,8 +122,8 @@ void check_resumable(const FitPosition<Scalar>& p, const descent::Optimizer<Scal
     try {
       callbacks[i]->check_state(p.callbacks[i]);
     } catch (const std::invalid_argument& e) {
-      trainer_error("cannot resume: the saved state of callback " + std::to_string(i + 1) +
-                    " of " + std::to_string(callbacks.size()) + " does not fit it: " + e.what());
+      trainer_error("cannot resume: the saved state of callback " + std::to_string(i + 1) + " of " +
+                    std::to_string(callbacks.size()) + " does not fit it: " + e.what());
     }
   }
   read_rng(p.shuffle_rng);  // throws if it is not one

@@ -12,6 +12,7 @@
 // a wrong derivative is off by far more. A layer's random numbers (dropout, noise) repeat for
 // every evaluation: the check runs each forward pass from the same point of the network's stream.
 
+#include <descent/error.hpp>
 #include <descent/nn/loss.hpp>
 #include <descent/nn/sequential.hpp>
 
@@ -38,7 +39,7 @@ GradientCheck check_gradients(Sequential<Scalar>& net, const Eigen::MatrixBase<X
                               const Eigen::MatrixBase<Y>& y, Loss loss, double h = 1e-6) {
   using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
   if (!(h > 0 && std::isfinite(h))) {
-    throw std::invalid_argument("descent::nn::check_gradients: h must be finite and > 0");
+    throw InvalidArgument("descent::nn::check_gradients: h must be finite and > 0");
   }
   const DropoutStream start = net.dropout_stream();
   Matrix input = x.template cast<Scalar>();
@@ -75,13 +76,13 @@ GradientCheck check_gradients(Sequential<Scalar>& net, const Eigen::MatrixBase<X
   };
 
   GradientCheck check;
-  const Buffer<double> by_parameters = numeric(net.parameters().data(), net.parameter_count(),
-                                               [&] { return loss_at(input); });
+  const Buffer<double> by_parameters =
+      numeric(net.parameters().data(), net.parameter_count(), [&] { return loss_at(input); });
   check.parameters = relative(analytic, by_parameters);
   const Buffer<double> by_inputs =
       numeric(input.data(), input.size(), [&] { return loss_at(input); });
-  check.inputs = relative(Eigen::Map<const Buffer<Scalar>>(analytic_x.data(), analytic_x.size()),
-                          by_inputs);
+  check.inputs =
+      relative(Eigen::Map<const Buffer<Scalar>>(analytic_x.data(), analytic_x.size()), by_inputs);
 
   net.gradients() = analytic;
   net.dropout_stream() = start;

@@ -36,7 +36,8 @@ struct EpochLog {
   double learning_rate = 0;
   /// Wall-clock seconds of the epoch's training steps.
   double seconds = 0;
-  std::int64_t skipped = 0;  ///< batches skipped for a non-finite loss or gradient (NonFinite::skip)
+  std::int64_t skipped =
+      0;  ///< batches skipped for a non-finite loss or gradient (NonFinite::skip)
 };
 
 /// What fit() did, epoch by epoch.

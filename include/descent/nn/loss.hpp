@@ -12,6 +12,7 @@
 // its mean is over the batch, the others' over every element, as PyTorch's.
 
 #include <descent/detail/format.hpp>
+#include <descent/error.hpp>
 #include <descent/nn/activation.hpp>
 
 #include <Eigen/Core>
@@ -69,8 +70,9 @@ double loss_and_gradient(Loss loss, const Z& z_in, const T& t_in, G&& grad_out) 
   if (loss == Loss::cross_entropy) {
     const bool labels = t.rows() == 1 && z.rows() > 1;
     if (!labels && (t.rows() != z.rows() || t.cols() != z.cols())) {
-      throw std::invalid_argument("descent::nn: cross_entropy targets must be 1 x batch class "
-                                  "indices or outputs x batch probabilities");
+      throw InvalidArgument(
+          "descent::nn: cross_entropy targets must be 1 x batch class "
+          "indices or outputs x batch probabilities");
     }
     double total = 0;
     for (Eigen::Index j = 0; j < batch; ++j) {
@@ -84,9 +86,9 @@ double loss_and_gradient(Loss loss, const Z& z_in, const T& t_in, G&& grad_out) 
         // Checked before the conversion, which is undefined for NaN or a huge label.
         const Scalar label = t(0, j);
         if (!(label >= 0 && label < Scalar(z.rows()) && label == std::floor(label))) {
-          throw std::invalid_argument("descent::nn: cross_entropy label " +
-                                      descent::detail::format_number(label) +
-                                      " is not a class in 0.." + std::to_string(z.rows() - 1));
+          throw InvalidArgument("descent::nn: cross_entropy label " +
+                                descent::detail::format_number(label) + " is not a class in 0.." +
+                                std::to_string(z.rows() - 1));
         }
         const auto k = static_cast<Eigen::Index>(label);
         total -= double(z(k, j) - m - log_sum);
@@ -101,10 +103,10 @@ double loss_and_gradient(Loss loss, const Z& z_in, const T& t_in, G&& grad_out) 
   }
 
   if (t.rows() != z.rows() || t.cols() != z.cols()) {
-    throw std::invalid_argument("descent::nn: " + std::string(to_string(loss)) + " targets are " +
-                                std::to_string(t.rows()) + "x" + std::to_string(t.cols()) +
-                                " but outputs are " + std::to_string(z.rows()) + "x" +
-                                std::to_string(z.cols()));
+    throw InvalidArgument("descent::nn: " + std::string(to_string(loss)) + " targets are " +
+                          std::to_string(t.rows()) + "x" + std::to_string(t.cols()) +
+                          " but outputs are " + std::to_string(z.rows()) + "x" +
+                          std::to_string(z.cols()));
   }
   const auto scale = static_cast<Scalar>(1 / count);
   switch (loss) {
@@ -125,9 +127,9 @@ double loss_and_gradient(Loss loss, const Z& z_in, const T& t_in, G&& grad_out) 
     }
     case Loss::binary_cross_entropy: {  // d/dz = sigmoid(z) - t
       grad = scale * (z.unaryExpr([](Scalar v) { return detail::sigmoid(v); }) - t);
-      return double((z.max(Scalar(0)) - z * t +
-                     z.abs().unaryExpr([](Scalar v) { return std::log1p(std::exp(-v)); }))
-                        .sum()) /
+      return double((z.max(Scalar(0)) - z * t + z.abs().unaryExpr([](Scalar v) {
+                      return std::log1p(std::exp(-v));
+                    })).sum()) /
              count;
     }
     case Loss::cross_entropy: break;  // handled above

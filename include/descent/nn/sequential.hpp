@@ -16,6 +16,7 @@
 
 #include <descent/detail/format.hpp>
 #include <descent/detail/size.hpp>
+#include <descent/error.hpp>
 #include <descent/nn/activation.hpp>
 #include <descent/nn/detail/gemm.hpp>
 #include <descent/nn/detail/thread_pool.hpp>
@@ -56,7 +57,7 @@ class Sequential {
   /// A network taking `inputs` features per sample; seed drives weight init and dropout.
   explicit Sequential(Eigen::Index inputs, std::uint64_t seed = 0)
       : m_inputs(inputs), m_seed(seed) {
-    if (inputs < 1) throw std::invalid_argument("descent::nn::Sequential: inputs must be >= 1");
+    if (inputs < 1) throw InvalidArgument("descent::nn::Sequential: inputs must be >= 1");
   }
 
   /// Appends a Dense layer and draws every weight afresh from the seed (see initialize());
@@ -64,15 +65,14 @@ class Sequential {
   /// units * (inputs + 1) parameters do not fit in memory. Returns *this.
   Sequential& add(Dense layer) {
     if (layer.units < 1) {
-      throw std::invalid_argument("descent::nn::Dense: units must be >= 1, got " +
-                                  std::to_string(layer.units));
+      throw InvalidArgument("descent::nn::Dense: units must be >= 1, got " +
+                            std::to_string(layer.units));
     }
     const auto count = layer.parameter_count(outputs());
     if (!count || !descent::detail::checked_sum(*count, m_params.size())) {
-      throw std::length_error("descent::nn::Dense: layer " + std::to_string(m_slots.size()) +
-                              " (" + std::to_string(layer.units) + " units on " +
-                              std::to_string(outputs()) + " inputs) has more parameters than " +
-                              "can be counted");
+      throw LengthError("descent::nn::Dense: layer " + std::to_string(m_slots.size()) + " (" +
+                        std::to_string(layer.units) + " units on " + std::to_string(outputs()) +
+                        " inputs) has more parameters than " + "can be counted");
     }
     return push(layer, layer.units, *count);
   }
@@ -81,33 +81,36 @@ class Sequential {
   /// Appends a layer of your own (see Module); throws std::invalid_argument if it is null or
   /// refuses this many inputs, std::length_error if its parameters do not fit. Returns *this.
   Sequential& add(std::unique_ptr<Module<Scalar>> module) {
-    if (!module) throw std::invalid_argument("descent::nn::Sequential::add: the module is null");
+    if (!module) throw InvalidArgument("descent::nn::Sequential::add: the module is null");
     const Eigen::Index in = outputs();
     const Eigen::Index out = module->outputs(in);
     const Eigen::Index count = module->parameter_count(in);
     const std::string who = "descent::nn::Sequential::add: layer " +
                             std::to_string(m_slots.size()) + " (" + module->description() + ")";
     if (out < 1) {
-      throw std::invalid_argument(who + " has " + std::to_string(out) + " outputs on " +
-                                  std::to_string(in) + " inputs");
+      throw InvalidArgument(who + " has " + std::to_string(out) + " outputs on " +
+                            std::to_string(in) + " inputs");
     }
     if (count < 0 || !descent::detail::checked_sum(count, m_params.size())) {
-      throw std::length_error(who + " has " + std::to_string(count) + " parameters");
+      throw LengthError(who + " has " + std::to_string(count) + " parameters");
     }
     return push(std::move(module), out, count);
   }
   /// Appends a copy of `module`, any class derived from Module<Scalar>. Returns *this.
+  // clang-format 14 would put the requires-clause on the declaration's line.
+  // clang-format off
   template <class M>
     requires std::derived_from<std::decay_t<M>, Module<Scalar>>
   Sequential& add(M&& module) {
+    // clang-format on
     return add(std::unique_ptr<Module<Scalar>>(
         std::make_unique<std::decay_t<M>>(std::forward<M>(module))));
   }
   /// Appends a Dropout layer; throws std::invalid_argument unless 0 <= rate < 1. Returns *this.
   Sequential& add(Dropout dropout) {
     if (!(dropout.rate >= 0 && dropout.rate < 1)) {
-      throw std::invalid_argument("descent::nn::Dropout: rate must be in [0, 1), got " +
-                                  descent::detail::format_number(dropout.rate));
+      throw InvalidArgument("descent::nn::Dropout: rate must be in [0, 1), got " +
+                            descent::detail::format_number(dropout.rate));
     }
     return push(dropout, outputs(), 0);
   }
@@ -119,7 +122,7 @@ class Sequential {
   /// Number of layers added.
   std::size_t layer_count() const { return m_slots.size(); }
   /// Layer `i`; throws std::out_of_range if there is no such layer.
-  const Layer& layer(std::size_t i) const { return m_slots.at(i).layer; }
+  const Layer& layer(std::size_t i) const { return slot(i).layer; }
   /// Number of weights and biases in all layers.
   Eigen::Index parameter_count() const { return m_params.size(); }
 
@@ -162,8 +165,8 @@ class Sequential {
   /// results do not depend on the thread count, except for float summation order in the products.
   void set_threads(int threads) {
     if (threads < 1) {
-      throw std::invalid_argument("descent::nn::Sequential: threads must be >= 1, got " +
-                                  std::to_string(threads));
+      throw InvalidArgument("descent::nn::Sequential: threads must be >= 1, got " +
+                            std::to_string(threads));
     }
     if (threads == this->threads()) return;
     m_pool = threads > 1 ? std::make_unique<detail::ThreadPool>(threads) : nullptr;
@@ -182,16 +185,15 @@ class Sequential {
   template <class Optimizer>
   void step(Optimizer& optimizer) {
     if (!m_pool) return optimizer.step();
-    const descent::StepTeam team{
-        m_pool.get(),
-        m_pool->size(),
-        [](void* pool, void (*task)(void*, int), void* context) {
-          static_cast<detail::ThreadPool*>(pool)->run(task, context);
-        },
-        m_params.data(),
-        m_params.size(),
-        m_step_segments.data(),
-        m_step_segments.size()};
+    const descent::StepTeam team{m_pool.get(),
+                                 m_pool->size(),
+                                 [](void* pool, void (*task)(void*, int), void* context) {
+                                   static_cast<detail::ThreadPool*>(pool)->run(task, context);
+                                 },
+                                 m_params.data(),
+                                 m_params.size(),
+                                 m_step_segments.data(),
+                                 m_step_segments.size()};
     optimizer.step(&team);
   }
 
@@ -214,10 +216,9 @@ class Sequential {
       if (!descent::detail::checked_product(widest(), batch)) throw std::bad_alloc();
       allocate_buffers(batch);
     } catch (const std::bad_alloc&) {
-      throw std::length_error("descent::nn::Sequential: the buffers for a batch of " +
-                              std::to_string(batch) + " (the widest layer has " +
-                              std::to_string(widest()) +
-                              " values per sample) do not fit in memory");
+      throw LengthError("descent::nn::Sequential: the buffers for a batch of " +
+                        std::to_string(batch) + " (the widest layer has " +
+                        std::to_string(widest()) + " values per sample) do not fit in memory");
     }
     m_capacity = batch;
   }
@@ -227,9 +228,9 @@ class Sequential {
   template <class X>
   auto forward(const Eigen::MatrixBase<X>& x) {
     if (x.rows() != m_inputs) {
-      throw std::invalid_argument("descent::nn::Sequential::forward: input has " +
-                                  std::to_string(x.rows()) + " rows, the network takes " +
-                                  std::to_string(m_inputs));
+      throw InvalidArgument("descent::nn::Sequential::forward: input has " +
+                            std::to_string(x.rows()) + " rows, the network takes " +
+                            std::to_string(m_inputs));
     }
     const Eigen::Index batch = x.cols();
     reserve(batch);
@@ -244,7 +245,9 @@ class Sequential {
       for (std::size_t i = 0; i < m_slots.size(); ++i) forward_layer(i, p, c0, n, draw);
     };
     parallel(pass);
-    for (const auto& s : m_slots) m_dropout.counter += dropout_draws(s);
+    for (const auto& s : m_slots) {
+      m_dropout.counter += static_cast<std::uint64_t>(dropout_draws(s));
+    }
     return output();
   }
 
@@ -259,10 +262,10 @@ class Sequential {
   template <class G>
   void backward(const Eigen::MatrixBase<G>& grad_output, bool input_gradient = false) {
     if (grad_output.rows() != outputs() || grad_output.cols() != m_batch) {
-      throw std::invalid_argument("descent::nn::Sequential::backward: gradient is " +
-                                  std::to_string(grad_output.rows()) + "x" +
-                                  std::to_string(grad_output.cols()) + ", outputs were " +
-                                  std::to_string(outputs()) + "x" + std::to_string(m_batch));
+      throw InvalidArgument("descent::nn::Sequential::backward: gradient is " +
+                            std::to_string(grad_output.rows()) + "x" +
+                            std::to_string(grad_output.cols()) + ", outputs were " +
+                            std::to_string(outputs()) + "x" + std::to_string(m_batch));
     }
     if (m_slots.empty()) return;
     m_output_gradient.resize(outputs(), m_capacity);  // no-op once sized
@@ -283,7 +286,7 @@ class Sequential {
   /// d loss / d inputs from the last backward(input_gradient = true).
   auto input_gradient() const {
     if (!m_has_input_gradient || m_slots.empty()) {
-      throw std::logic_error("descent::nn::Sequential: call backward(grad, true) first");
+      throw LogicError("descent::nn::Sequential: call backward(grad, true) first");
     }
     return m_slots.front().input_gradient.leftCols(m_batch);
   }
@@ -304,7 +307,7 @@ class Sequential {
   /// Layer i as a checkpoint names it: "dense 256", "relu", "dropout 0.2", or a Module's
   /// description(). Throws std::out_of_range if there is no such layer.
   std::string description(std::size_t i) const {
-    const Slot& s = m_slots.at(i);
+    const Slot& s = slot(i);
     if (const auto* d = std::get_if<Dense>(&s.layer)) return "dense " + std::to_string(d->units);
     if (const auto* a = std::get_if<Activation>(&s.layer)) return std::string(to_string(*a));
     if (const auto* d = std::get_if<Dropout>(&s.layer)) {
@@ -357,6 +360,14 @@ class Sequential {
     }
   }
 
+  const Slot& slot(std::size_t i) const {
+    if (i >= m_slots.size()) {
+      throw OutOfRange("descent::nn::Sequential: no layer " + std::to_string(i) + " (there are " +
+                       std::to_string(m_slots.size()) + ")");
+    }
+    return m_slots[i];
+  }
+
   static Module<Scalar>* module(const Slot& s) {
     const auto* m = std::get_if<std::unique_ptr<Module<Scalar>>>(&s.layer);
     return m != nullptr ? m->get() : nullptr;
@@ -376,13 +387,14 @@ class Sequential {
       params = Buffer<Scalar>::Zero(m_params.size() + param_count);
       grads = Buffer<Scalar>::Zero(m_params.size() + param_count);
     } catch (const std::bad_alloc&) {
-      throw std::length_error("descent::nn::Sequential: layer " + std::to_string(m_slots.size()) +
-                              " needs " + std::to_string(param_count) + " parameters, " +
-                              std::to_string(m_params.size() + param_count) + " in all (" +
-                              descent::detail::format_number(std::round(
-                                  20.0 * double(m_params.size() + param_count) * sizeof(Scalar) /
-                                  double(1 << 30)) / 10) +
-                              " GiB with their gradients): they do not fit in memory");
+      throw LengthError(
+          "descent::nn::Sequential: layer " + std::to_string(m_slots.size()) + " needs " +
+          std::to_string(param_count) + " parameters, " +
+          std::to_string(m_params.size() + param_count) + " in all (" +
+          descent::detail::format_number(std::round(20.0 * double(m_params.size() + param_count) *
+                                                    sizeof(Scalar) / double(1 << 30)) /
+                                         10) +
+          " GiB with their gradients): they do not fit in memory");
     }
     params.head(m_params.size()) = m_params;
     Slot s;
@@ -409,8 +421,8 @@ class Sequential {
 
   const Slot& dense(std::size_t i) const {
     if (i >= m_slots.size() || !std::holds_alternative<Dense>(m_slots[i].layer)) {
-      throw std::invalid_argument("descent::nn::Sequential: layer " + std::to_string(i) +
-                                  " is not a Dense layer");
+      throw InvalidArgument("descent::nn::Sequential: layer " + std::to_string(i) +
+                            " is not a Dense layer");
     }
     return m_slots[i];
   }
@@ -453,11 +465,12 @@ class Sequential {
   void forward_layer(std::size_t i, int p, Eigen::Index c0, Eigen::Index n, std::uint64_t& draw) {
     Slot& s = m_slots[i];
     if (Module<Scalar>* m = module(s)) {
-      const std::uint64_t seed = detail::mix64(m_dropout.key + draw * descent::detail::golden_gamma);
+      using descent::detail::golden_gamma;
+      const std::uint64_t seed = detail::mix64(m_dropout.key + draw * golden_gamma);
       draw += static_cast<std::uint64_t>(dropout_draws(s));
       return whole_batch(p, [&] {
-        m->forward(input_of(i).leftCols(m_batch), s.output.leftCols(m_batch),
-                   const_params_of(s), {m_training, seed});
+        m->forward(input_of(i).leftCols(m_batch), s.output.leftCols(m_batch), const_params_of(s),
+                   {m_training, seed});
       });
     }
     if (n == 0) {  // a part with no samples (a batch smaller than the threads) draws nothing
@@ -469,9 +482,9 @@ class Sequential {
     if (std::holds_alternative<Dense>(s.layer)) {
       // z = W x + b: the bias first, then the product accumulated onto it.
       out = bias_of(m_params, s).replicate(1, n);
-      s.forward_gemm[p]->template run<false, false>(out, m_params.data() + s.param_offset,
-                                                    s.outputs, in.data(), in.outerStride(),
-                                                    s.inputs, true);
+      s.forward_gemm[std::size_t(p)]->template run<false, false>(
+          out, m_params.data() + s.param_offset, s.outputs, in.data(), in.outerStride(), s.inputs,
+          true);
     } else if (const auto* a = std::get_if<Activation>(&s.layer)) {
       activate(*a, in, out);
     } else if (const auto draws = dropout_draws(s); draws == 0) {
@@ -537,20 +550,20 @@ class Sequential {
       // column again.
       if (m_pool) m_pool->barrier();
       const auto [k0, k] = descent::detail::part_range(s.inputs, threads(), p);
-      s.weight_gemm[p]->template run<false, true>(weight_of(m_grads, s).middleCols(k0, k), g.data(),
-                                                  g.outerStride(), in.data() + k0,
-                                                  in.outerStride(), b);
+      s.weight_gemm[std::size_t(p)]->template run<false, true>(
+          weight_of(m_grads, s).middleCols(k0, k), g.data(), g.outerStride(), in.data() + k0,
+          in.outerStride(), b);
       const auto [r0, rows] = descent::detail::part_range(s.outputs, threads(), p);
       bias_of(m_grads, s).segment(r0, rows) = g.middleRows(r0, rows).rowwise().sum();
       if (!need_input || n == 0) return;
-      s.input_gemm[p]->template run<true, false>(gin, m_params.data() + s.param_offset, s.outputs,
-                                                 g.data() + c0 * g.outerStride(), g.outerStride(),
-                                                 s.outputs);
+      s.input_gemm[std::size_t(p)]->template run<true, false>(
+          gin, m_params.data() + s.param_offset, s.outputs, g.data() + c0 * g.outerStride(),
+          g.outerStride(), s.outputs);
     } else if (!need_input || n == 0) {
       return;  // activations and dropout have no parameters
     } else if (const auto* a = std::get_if<Activation>(&s.layer)) {
-      activation_backward(*a, in.middleCols(c0, n), s.output.middleCols(c0, n),
-                          g.middleCols(c0, n), gin);
+      activation_backward(*a, in.middleCols(c0, n), s.output.middleCols(c0, n), g.middleCols(c0, n),
+                          gin);
     } else if (dropout_draws(s) == 0) {
       gin = g.middleCols(c0, n);
     } else {

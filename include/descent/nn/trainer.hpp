@@ -18,6 +18,7 @@
 
 #include <descent/data/batches.hpp>
 #include <descent/data/validation_split.hpp>
+#include <descent/error.hpp>
 #include <descent/nn/callbacks.hpp>
 #include <descent/nn/detail/terminal.hpp>
 #include <descent/nn/detail/trainer_checks.hpp>
@@ -68,14 +69,14 @@ class Trainer {
 
   /// How to train; fit() uses them all, the constructor checks them.
   struct Options {
-    std::string optimizer = "adam";  ///< a make_optimizer() name
-    double learning_rate = 1e-3;  ///< the starting rate (callbacks may change it), >= 0
+    std::string optimizer = "adam";      ///< a make_optimizer() name
+    double learning_rate = 1e-3;         ///< the starting rate (callbacks may change it), >= 0
     std::string optimizer_options = {};  ///< "beta2=0.99,...": every option but learning_rate
-    Loss loss = Loss::cross_entropy;  ///< what fit() minimizes
+    Loss loss = Loss::cross_entropy;     ///< what fit() minimizes
     Eigen::Index batch_size = 64;  ///< samples per step (capped at the training set size), >= 1
-    int epochs = 10;  ///< epochs in total, >= 0
-    std::uint64_t seed = 0;  ///< seeds the shuffles and the validation split
-    double validation_split = 0;  ///< used when fit() gets no validation set
+    int epochs = 10;               ///< epochs in total, >= 0
+    std::uint64_t seed = 0;        ///< seeds the shuffles and the validation split
+    double validation_split = 0;   ///< used when fit() gets no validation set
     Progress progress = Progress::automatic;  ///< a bar on a terminal, else a line per epoch
     int threads = 1;  ///< threads for the layers' matrix products (results are reproducible
                       ///< for a given thread count: the split changes float summation order)
@@ -105,8 +106,8 @@ class Trainer {
   /// callbacks' options are not in it.
   std::string run_options() const {
     const Options& o = m_options;
-    return "loss=" + std::string(to_string(o.loss)) + ",batch_size=" +
-           std::to_string(o.batch_size) + ",seed=" + std::to_string(o.seed) +
+    return "loss=" + std::string(to_string(o.loss)) +
+           ",batch_size=" + std::to_string(o.batch_size) + ",seed=" + std::to_string(o.seed) +
            ",validation_split=" + number(o.validation_split) +
            ",on_non_finite=" + (o.on_non_finite == NonFinite::stop ? "stop" : "skip");
   }
@@ -175,9 +176,8 @@ class Trainer {
     descent::data::Batches batches(n, batch, m_options.seed);
     std::vector<Eigen::Index> batch_idx(static_cast<std::size_t>(batch));  // one batch's samples
     auto optimizer = make_optimizer();
-    optimizer.add_param_group({descent::Parameter<Scalar>{net.parameters().data(),
-                                                         net.gradients().data(),
-                                                         net.parameter_count(), "network"}});
+    optimizer.add_param_group({descent::Parameter<Scalar>{
+        net.parameters().data(), net.gradients().data(), net.parameter_count(), "network"}});
     net.set_threads(m_options.threads);
     net.reserve(batch);
     Matrix xb(net.inputs(), batch), yb(train.y.rows(), batch), grad(net.outputs(), batch);
@@ -296,7 +296,7 @@ class Trainer {
   template <class Data>
   Evaluation evaluate(Sequential<Scalar>& net, const Data& data) const {
     check_data(net, data.x, data.y, "evaluation data");
-    std::vector<Eigen::Index> all(data.x.cols());
+    std::vector<Eigen::Index> all(static_cast<std::size_t>(data.x.cols()));
     std::iota(all.begin(), all.end(), 0);
     return evaluate_columns(net, data, all);
   }
@@ -389,8 +389,10 @@ class Trainer {
       for (Eigen::Index j = 0; j < out.cols(); ++j) {
         Eigen::Index predicted = 0, truth = 0;
         out.col(j).maxCoeff(&predicted);
-        if (y.rows() == 1) truth = static_cast<Eigen::Index>(y(0, j));
-        else y.col(j).maxCoeff(&truth);
+        if (y.rows() == 1)
+          truth = static_cast<Eigen::Index>(y(0, j));
+        else
+          y.col(j).maxCoeff(&truth);
         correct += predicted == truth ? 1 : 0;
       }
       counted += double(out.cols());
@@ -412,9 +414,9 @@ class Trainer {
     double loss_sum = 0, correct = 0, counted = 0;
     for (Eigen::Index first = 0; first < n; first += batch) {
       const Eigen::Index size = std::min(batch, n - first);
-      descent::data::gather(data, idx.subspan(static_cast<std::size_t>(first),
-                                              static_cast<std::size_t>(size)),
-                            xb.leftCols(size), yb.leftCols(size));
+      descent::data::gather(
+          data, idx.subspan(static_cast<std::size_t>(first), static_cast<std::size_t>(size)),
+          xb.leftCols(size), yb.leftCols(size));
       const auto out = net.forward(xb.leftCols(size));
       loss_sum += double(size) *
                   loss_and_gradient(m_options.loss, out, yb.leftCols(size), grad.leftCols(size));

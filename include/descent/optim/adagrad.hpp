@@ -90,8 +90,8 @@ class AdaGrad {
   // Advances the state to this step and returns its chunk update (see detail::for_each_chunk).
   auto next_update(State& state) const {
     const std::int64_t t = ++state.step;
-    const auto lr = static_cast<Scalar>(
-        double(m_options.learning_rate) / (1.0 + double(t - 1) * double(m_options.lr_decay)));
+    const auto lr = static_cast<Scalar>(double(m_options.learning_rate) /
+                                        (1.0 + double(t - 1) * double(m_options.lr_decay)));
     const Scalar eps = m_options.epsilon;
     return detail::with_l2_decay(m_options.weight_decay, [=](auto&& p, const auto& g, auto&& sum) {
       sum += g * g;

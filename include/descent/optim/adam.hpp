@@ -42,7 +42,8 @@ class AdamFamily {
 
   static constexpr auto option_fields() {
     return std::tuple{field("learning_rate", &Options::learning_rate),
-                      field("beta1", &Options::beta1), field("beta2", &Options::beta2),
+                      field("beta1", &Options::beta1),
+                      field("beta2", &Options::beta2),
                       field("epsilon", &Options::epsilon),
                       field("weight_decay", &Options::weight_decay),
                       field("amsgrad", &Options::amsgrad),
@@ -124,7 +125,8 @@ class AdamFamily {
 ///   m_t   = beta1 * m_{t-1} + (1 - beta1) * g_t
 ///   v_t   = beta2 * v_{t-1} + (1 - beta2) * g_t^2
 ///   vmax_t = max(vmax_{t-1}, v_t)                            (amsgrad; used in place of v_t)
-///   param <- param - learning_rate / (1 - beta1^t) * m_t / (sqrt(v_t) / sqrt(1 - beta2^t) + epsilon)
+///   param <- param - learning_rate / (1 - beta1^t) * m_t / (sqrt(v_t) / sqrt(1 - beta2^t) +
+///   epsilon)
 ///
 /// Defaults: learning_rate 1e-3, beta1 0.9, beta2 0.999, epsilon 1e-8, weight_decay 0,
 /// amsgrad false, decoupled_weight_decay false (torch.optim.Adam). Kingma & Ba, "Adam: A Method

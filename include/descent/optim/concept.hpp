@@ -28,6 +28,8 @@ concept RealScalar = std::same_as<T, float> || std::same_as<T, double>;
 
 namespace detail {
 
+// clang-format 14 garbles concept definitions: the concepts below are formatted by hand.
+// clang-format off
 /// What a State field may be: a count (std::int64_t step counts), a real kept at any precision
 /// (Nadam's mu_product), or a buffer the size of the tensor.
 template <class T, class Scalar>
@@ -41,6 +43,7 @@ concept OptionFieldType =
     std::same_as<T, Scalar> || std::same_as<T, bool> || std::same_as<T, int> ||
     std::same_as<T, std::int64_t>;
 
+// clang-format on
 template <class T>
 inline constexpr bool is_field_tuple = false;
 template <class Owner, class... T>
@@ -81,6 +84,7 @@ struct OptionFieldOf {
 ///   void step(tensor, grad, State&) const;                    // one update in place
 ///
 /// where fields are listed with descent::detail::field("key", &Type::member).
+// clang-format off
 template <class O>
 concept StepOptimizer =
     requires {
@@ -105,5 +109,6 @@ concept StepOptimizer =
       { opt.init(param) } -> std::same_as<typename O::State>;
       opt.step(param, grad, state);
     };
+// clang-format on
 
 }  // namespace descent

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <descent/error.hpp>
 #include <descent/optim/concept.hpp>
 #include <descent/optim/detail/heavy_ball.hpp>
 
@@ -46,8 +47,10 @@ class Nesterov {
     if (key != "dampening") return false;
     double d = 0;
     if (!detail::parse_value(value, d) || d != 0) {
-      throw std::invalid_argument("descent::Nesterov: dampening must be 0 (Nesterov momentum has "
-                                  "no dampening), got " + std::string(value));
+      throw InvalidArgument(
+          "descent::Nesterov: dampening must be 0 (Nesterov momentum has "
+          "no dampening), got " +
+          std::string(value));
     }
     return true;
   }

@@ -1,6 +1,7 @@
 #pragma once
 // The tensors a runtime Optimizer updates, and where their memory is found at each step.
 
+#include <descent/error.hpp>
 #include <descent/optim/detail/kernel.hpp>
 
 #include <Eigen/Core>
@@ -19,9 +20,9 @@ namespace detail {
 /// buffer and free the old one, so an address taken once would go stale; the object stays put.
 template <class Scalar>
 struct TensorSource {
-  void* object = nullptr;                          ///< the Matrix or Array; null: a fixed address
-  Scalar* (*data)(void* object) = nullptr;         ///< its data() now
-  Eigen::Index (*size)(void* object) = nullptr;    ///< its size() now
+  void* object = nullptr;                        ///< the Matrix or Array; null: a fixed address
+  Scalar* (*data)(void* object) = nullptr;       ///< its data() now
+  Eigen::Index (*size)(void* object) = nullptr;  ///< its size() now
 };
 
 template <class V>
@@ -61,9 +62,9 @@ struct Parameter {
       if (source.object == nullptr) return;
       const Eigen::Index now = source.size(source.object);
       if (now != size) {
-        throw std::invalid_argument("descent::Optimizer: parameter " + name + "'s " + what +
-                                    " holds " + std::to_string(now) + " values now, " +
-                                    std::to_string(size) + " when it was added");
+        throw InvalidArgument("descent::Optimizer: parameter " + name + "'s " + what + " holds " +
+                              std::to_string(now) + " values now, " + std::to_string(size) +
+                              " when it was added");
       }
       data = source.data(source.object);
     };
@@ -80,20 +81,22 @@ Parameter<typename V::Scalar> parameter(Eigen::DenseBase<V>& value, Eigen::Dense
                                         std::string name = {}) {
   static_assert(std::is_same_v<typename V::Scalar, typename G::Scalar>,
                 "descent::parameter: value and grad must have the same Scalar type");
-  static_assert(bool(V::Flags & Eigen::DirectAccessBit) && bool(G::Flags & Eigen::DirectAccessBit),
-                "descent::parameter: value and grad must be Eigen objects with direct memory access");
+  static_assert(
+      bool(V::Flags & Eigen::DirectAccessBit) && bool(G::Flags & Eigen::DirectAccessBit),
+      "descent::parameter: value and grad must be Eigen objects with direct memory access");
   const std::string who = "descent::parameter(" + name + "): ";
   if (value.rows() != grad.rows() || value.cols() != grad.cols()) {
-    throw std::invalid_argument(who + "grad is " + std::to_string(grad.rows()) + "x" +
-                                std::to_string(grad.cols()) + " but value is " +
-                                std::to_string(value.rows()) + "x" + std::to_string(value.cols()));
+    throw InvalidArgument(who + "grad is " + std::to_string(grad.rows()) + "x" +
+                          std::to_string(grad.cols()) + " but value is " +
+                          std::to_string(value.rows()) + "x" + std::to_string(value.cols()));
   }
   if (!detail::is_contiguous(value.derived()) || !detail::is_contiguous(grad.derived())) {
-    throw std::invalid_argument(who + "value and grad must be contiguous in memory "
-                                      "(a Block of a larger matrix is not; step it directly)");
+    throw InvalidArgument(who +
+                          "value and grad must be contiguous in memory "
+                          "(a Block of a larger matrix is not; step it directly)");
   }
-  return {value.derived().data(), grad.derived().data(), value.size(), std::move(name),
-          detail::source_of(value), detail::source_of(grad)};
+  return {value.derived().data(), grad.derived().data(),    value.size(),
+          std::move(name),        detail::source_of(value), detail::source_of(grad)};
 }
 
 }  // namespace descent

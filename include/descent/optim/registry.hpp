@@ -7,6 +7,7 @@
 //   descent::register_optimizer<AdaBelief>();                    // for float and double
 //   auto opt = descent::make_optimizer<float>("adabelief", "learning_rate=0.01");
 
+#include <descent/error.hpp>
 #include <descent/optim/adadelta.hpp>
 #include <descent/optim/adagrad.hpp>
 #include <descent/optim/adam.hpp>
@@ -33,9 +34,9 @@ namespace detail {
 template <class... O>
 struct OptimizerList {};
 template <class Scalar>
-using BuiltinOptimizers = OptimizerList<SGD<Scalar>, Momentum<Scalar>, Nesterov<Scalar>,
-                                        AdaGrad<Scalar>, RMSProp<Scalar>, Adadelta<Scalar>,
-                                        Adam<Scalar>, AdamW<Scalar>, Nadam<Scalar>>;
+using BuiltinOptimizers =
+    OptimizerList<SGD<Scalar>, Momentum<Scalar>, Nesterov<Scalar>, AdaGrad<Scalar>, RMSProp<Scalar>,
+                  Adadelta<Scalar>, Adam<Scalar>, AdamW<Scalar>, Nadam<Scalar>>;
 
 template <class... O>
 constexpr bool all_step_optimizers(OptimizerList<O...>) {
@@ -93,12 +94,11 @@ class OptimizerRegistry {
     for (const auto& e : m_entries) {
       if (e.name != entry.name) continue;
       if (e.identity == entry.identity) return false;
-      throw std::invalid_argument("descent::register_optimizer: the name '" +
-                                  std::string(entry.name) +
-                                  "' is already taken by another optimizer class");
+      throw InvalidArgument("descent::register_optimizer: the name '" + std::string(entry.name) +
+                            "' is already taken by another optimizer class");
     }
     if (entry.name.empty()) {
-      throw std::invalid_argument("descent::register_optimizer: an optimizer needs a name");
+      throw InvalidArgument("descent::register_optimizer: an optimizer needs a name");
     }
     m_entries.push_back(entry);
     return true;
@@ -110,8 +110,8 @@ class OptimizerRegistry {
     for (const auto& e : m_entries) {
       if (e.name == name) return e;
     }
-    throw std::invalid_argument("descent::make_optimizer: unknown optimizer '" +
-                                std::string(name) + "'; valid names: " + joined_names());
+    throw InvalidArgument("descent::make_optimizer: unknown optimizer '" + std::string(name) +
+                          "'; valid names: " + joined_names());
   }
 
   std::vector<std::string> names() const {

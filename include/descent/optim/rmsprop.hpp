@@ -17,8 +17,9 @@ namespace descent {
 ///   v_t   = rho * v_{t-1} + (1 - rho) * g_t^2
 ///   a_t   = rho * a_{t-1} + (1 - rho) * g_t                  (centered only)
 ///   d_t   = sqrt(v_t - a_t^2) + epsilon   if centered,  sqrt(v_t) + epsilon  otherwise
-///   b_t   = momentum * b_{t-1} + g_t / d_t,   param <- param - learning_rate * b_t   (momentum > 0)
-///   param <- param - learning_rate * g_t / d_t                                       (momentum = 0)
+///   b_t   = momentum * b_{t-1} + g_t / d_t,   param <- param - learning_rate * b_t   (momentum >
+///   0) param <- param - learning_rate * g_t / d_t                                       (momentum
+///   = 0)
 ///
 /// Defaults: learning_rate 1e-2, rho 0.99 (PyTorch's alpha), epsilon 1e-8, momentum 0,
 /// centered false, weight_decay 0 (torch.optim.RMSprop). The centered variance is clamped at 0,
@@ -104,10 +105,12 @@ class RMSProp {
     detail::check_step<Scalar, Param>(class_name, param, grad);
     detail::check_buffer(class_name, "square_avg", state.square_avg, n);
     if (o.centered) detail::check_buffer(class_name, "grad_avg", state.grad_avg, n);
-    if (o.momentum > 0) detail::check_buffer(class_name, "momentum_buffer", state.momentum_buffer, n);
+    if (o.momentum > 0)
+      detail::check_buffer(class_name, "momentum_buffer", state.momentum_buffer, n);
     // Unused buffers are empty; hand the kernel a valid pointer for them all the same.
     Scalar* grad_avg = o.centered ? state.grad_avg.data() : state.square_avg.data();
-    Scalar* momentum_buffer = o.momentum > 0 ? state.momentum_buffer.data() : state.square_avg.data();
+    Scalar* momentum_buffer =
+        o.momentum > 0 ? state.momentum_buffer.data() : state.square_avg.data();
     detail::for_each_chunk(team, param, grad, next_update(state), state.square_avg.data(), grad_avg,
                            momentum_buffer);
   }

@@ -3,6 +3,7 @@
 // groups, like PyTorch's torch.optim.Optimizer with its param_groups and state_dict. Made by name
 // with make_optimizer (registry.hpp) or from an optimizer object directly.
 
+#include <descent/error.hpp>
 #include <descent/optim/clip.hpp>
 #include <descent/optim/concept.hpp>
 #include <descent/optim/detail/optimizer_group.hpp>
@@ -40,10 +41,13 @@ class Optimizer {
   };
 
   /// Wraps one optimizer as the prototype that every parameter group starts from.
+  // clang-format 14 would misplace the requires-clause.
+  // clang-format off
   template <StepOptimizer O>
     requires std::same_as<typename O::Scalar, Scalar>
   explicit Optimizer(O prototype)
       : m_prototype(std::make_unique<detail::GroupOf<O>>(std::move(prototype))) {}
+  // clang-format on
 
   /// Copies the optimizer with its groups' options and states (the tensors are shared).
   Optimizer(const Optimizer& other) : m_prototype(other.m_prototype->clone()) {
@@ -72,13 +76,13 @@ class Optimizer {
       Parameter<Scalar>& p = params[i];
       if (p.name.empty()) p.name = "param" + std::to_string(parameter_count() + i);
       if (p.size < 0 || (p.size > 0 && (p.value == nullptr || p.grad == nullptr))) {
-        throw std::invalid_argument("descent::Optimizer::add_param_group: parameter " + p.name +
-                                    " has no memory");
+        throw InvalidArgument("descent::Optimizer::add_param_group: parameter " + p.name +
+                              " has no memory");
       }
       for (const auto& q : all_parameters(params, i)) {
         if (q->value == p.value && p.size > 0) {
-          throw std::invalid_argument("descent::Optimizer::add_param_group: parameter " + p.name +
-                                      " is already in the optimizer (as " + q->name + ")");
+          throw InvalidArgument("descent::Optimizer::add_param_group: parameter " + p.name +
+                                " is already in the optimizer (as " + q->name + ")");
         }
       }
     }
@@ -162,8 +166,8 @@ class Optimizer {
   Scalar weight_decay(std::size_t group = 0) const {
     const auto wd = group_or_prototype(group).weight_decay();
     if (!wd) {
-      throw std::invalid_argument("descent::Optimizer: " + std::string(name()) +
-                                  " has no weight_decay option");
+      throw InvalidArgument("descent::Optimizer: " + std::string(name()) +
+                            " has no weight_decay option");
     }
     return *wd;
   }
@@ -188,8 +192,8 @@ class Optimizer {
   void load_state_dict(const StateDict<Scalar>& dict) {
     const std::string who = "descent::Optimizer::load_state_dict: ";
     if (dict.optimizer != name()) {
-      throw std::invalid_argument(who + "state is for '" + dict.optimizer + "', optimizer is '" +
-                                  std::string(name()) + "'");
+      throw InvalidArgument(who + "state is for '" + dict.optimizer + "', optimizer is '" +
+                            std::string(name()) + "'");
     }
     std::size_t expected_keys = 0;
     for (std::size_t g = 0; g < m_groups.size(); ++g) {
@@ -198,8 +202,9 @@ class Optimizer {
       }
     }
     if (expected_keys != dict.scalars.size() + dict.buffers.size()) {
-      throw std::invalid_argument(who + "the state has entries this optimizer does not know "
-                                        "(other parameters or options?)");
+      throw InvalidArgument(who +
+                            "the state has entries this optimizer does not know "
+                            "(other parameters or options?)");
     }
     for (std::size_t g = 0; g < m_groups.size(); ++g) {
       for (std::size_t i = 0; i < m_groups[g].params.size(); ++i) {
@@ -242,8 +247,8 @@ class Optimizer {
   }
   const Group& checked(std::size_t group) const {
     if (group >= m_groups.size()) {
-      throw std::out_of_range("descent::Optimizer: no parameter group " + std::to_string(group) +
-                              " (there are " + std::to_string(m_groups.size()) + ")");
+      throw OutOfRange("descent::Optimizer: no parameter group " + std::to_string(group) +
+                       " (there are " + std::to_string(m_groups.size()) + ")");
     }
     return m_groups[group];
   }

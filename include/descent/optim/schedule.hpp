@@ -8,6 +8,7 @@
 // All of them check their arguments when constructed and throw std::invalid_argument naming the
 // one that is wrong.
 
+#include <descent/error.hpp>
 #include <descent/optim/detail/options.hpp>
 
 #include <cmath>

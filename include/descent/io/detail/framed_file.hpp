@@ -74,7 +74,7 @@ struct Frame {
 /// 'run.ckpt'") and naming what is wrong.
 template <class Scalar>
 Frame read_framed_file(const std::filesystem::path& path, const FileKind& kind,
-                               const std::string& context, const std::string& who) {
+                       const std::string& context, const std::string& who) {
   Frame frame{read_file(path, who), 0};
   const Bytes& bytes = frame.bytes;
   const auto fail = [&](const std::string& what) -> void {

@@ -18,7 +18,9 @@ class Gemm {
   /// Room for products whose result is at most max_rows x max_cols with inner size depth.
   Gemm(Eigen::Index max_rows, Eigen::Index max_cols, Eigen::Index depth)
       : m_blocking(std::make_unique<Blocking>(max_rows, max_cols, depth, 1, true)),
-        m_rows(max_rows), m_cols(max_cols), m_depth(depth) {
+        m_rows(max_rows),
+        m_cols(max_cols),
+        m_depth(depth) {
     m_blocking->allocateAll();
   }
 
@@ -33,14 +35,14 @@ class Gemm {
     using Product = Eigen::internal::general_matrix_matrix_product<
         Eigen::Index, Scalar, TransA ? Eigen::RowMajor : Eigen::ColMajor, false, Scalar,
         TransB ? Eigen::RowMajor : Eigen::ColMajor, false, Eigen::ColMajor, 1>;
-    Product::run(c.rows(), c.cols(), depth, a, lda, b, ldb, c.data(), 1, c.outerStride(),
-                 Scalar(1), *m_blocking, nullptr);
+    Product::run(c.rows(), c.cols(), depth, a, lda, b, ldb, c.data(), 1, c.outerStride(), Scalar(1),
+                 *m_blocking, nullptr);
   }
 
  private:
-  using Blocking = Eigen::internal::gemm_blocking_space<Eigen::ColMajor, Scalar, Scalar,
-                                                        Eigen::Dynamic, Eigen::Dynamic,
-                                                        Eigen::Dynamic>;
+  using Blocking =
+      Eigen::internal::gemm_blocking_space<Eigen::ColMajor, Scalar, Scalar, Eigen::Dynamic,
+                                           Eigen::Dynamic, Eigen::Dynamic>;
   std::unique_ptr<Blocking> m_blocking;
   Eigen::Index m_rows, m_cols, m_depth;
 };

@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstddef>
+#include <descent/error.hpp>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -29,8 +30,8 @@ E value_named(const NameTable<E, N>& table, std::string_view name, std::string_v
     if (known == name) return value;
     valid += (valid.empty() ? "" : ", ") + std::string(known);
   }
-  throw std::invalid_argument("descent::nn: unknown " + std::string(what) + " '" +
-                              std::string(name) + "'; valid: " + valid);
+  throw InvalidArgument("descent::nn: unknown " + std::string(what) + " '" + std::string(name) +
+                        "'; valid: " + valid);
 }
 
 }  // namespace descent::nn::detail

@@ -86,7 +86,8 @@ class ThreadPool {
       while (m_generation.load() == seen && !m_quit.load() && spins < 8192) spin_pause(spins);
       if (m_generation.load() == seen && !m_quit.load()) {
         // ... then sleep. Sleepers is raised before generation is read again, and run() raises
-        // generation before it reads sleepers: one of the two sees the other, so no wake-up is lost.
+        // generation before it reads sleepers: one of the two sees the other, so no wake-up is
+        // lost.
         std::unique_lock lock(m_mutex);
         m_sleepers.fetch_add(1);
         m_wake.wait(lock, [&] { return m_quit.load() || m_generation.load() != seen; });

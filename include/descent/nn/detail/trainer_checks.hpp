@@ -4,6 +4,7 @@
 // error that ends fit() at a non-finite loss or gradient. Every message names the value at fault.
 
 #include <descent/detail/format.hpp>
+#include <descent/error.hpp>
 #include <descent/nn/loss.hpp>
 #include <descent/nn/sequential.hpp>
 
@@ -21,7 +22,7 @@ namespace descent::nn::detail {
 
 /// Throws std::invalid_argument("descent::nn::Trainer: " + what).
 [[noreturn]] inline void trainer_error(const std::string& what) {
-  throw std::invalid_argument("descent::nn::Trainer: " + what);
+  throw InvalidArgument("descent::nn::Trainer: " + what);
 }
 
 /// Why `rate` cannot be a learning rate for Scalar ("must be finite and >= 0, got nan",
@@ -101,14 +102,14 @@ template <class Scalar>
     const auto g = net.gradients();
     Eigen::Index i = 0;
     while (i < g.size() && std::isfinite(g[i])) ++i;
-    what = "the gradient became " + text(double(g[i])) + " (element " + std::to_string(i) +
-           " of " + std::to_string(g.size()) + ")";
+    what = "the gradient became " + text(double(g[i])) + " (element " + std::to_string(i) + " of " +
+           std::to_string(g.size()) + ")";
   }
-  throw std::runtime_error("descent::nn::Trainer: " + what + " at epoch " + std::to_string(epoch) +
-                           ", batch " + std::to_string(batch + 1) + " (step " +
-                           std::to_string(steps + 1) +
-                           "; try a lower learning rate, check the data, or set "
-                           "on_non_finite = skip)");
+  throw RuntimeError("descent::nn::Trainer: " + what + " at epoch " + std::to_string(epoch) +
+                     ", batch " + std::to_string(batch + 1) + " (step " +
+                     std::to_string(steps + 1) +
+                     "; try a lower learning rate, check the data, or set "
+                     "on_non_finite = skip)");
 }
 
 }  // namespace descent::nn::detail

@@ -43,8 +43,8 @@ auto heavy_ball_update(bool first, Scalar lr, Scalar momentum, Scalar dampening,
 /// A Momentum or Nesterov step: checks, advances the state, and runs heavy_ball_update.
 template <class Scalar, class Param, class Grad>
 void heavy_ball_step(const StepTeam* team, std::string_view who, Param& param,
-                     const Eigen::DenseBase<Grad>& grad, MomentumState<Scalar>& state, Scalar lr, Scalar momentum, Scalar dampening,
-                     Scalar weight_decay, bool nesterov) {
+                     const Eigen::DenseBase<Grad>& grad, MomentumState<Scalar>& state, Scalar lr,
+                     Scalar momentum, Scalar dampening, Scalar weight_decay, bool nesterov) {
   check_step<Scalar, Param>(who, param, grad);
   check_buffer(who, "momentum_buffer", state.momentum_buffer, param.size());
   const bool first = state.step == 0;

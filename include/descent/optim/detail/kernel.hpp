@@ -8,6 +8,7 @@
 // expression that Eigen vectorizes (sqrt and division included, without special flags).
 
 #include <Eigen/Core>
+#include <descent/error.hpp>
 
 #include <algorithm>
 #include <cstddef>
@@ -43,7 +44,7 @@ void check_shapes(std::string_view who, const Eigen::DenseBase<P>& param,
   std::ostringstream msg;
   msg << "descent::" << who << "::step: grad is " << grad.rows() << "x" << grad.cols()
       << " but param is " << param.rows() << "x" << param.cols();
-  throw std::invalid_argument(msg.str());
+  throw InvalidArgument(msg.str());
 }
 
 template <class Scalar>
@@ -53,7 +54,7 @@ void check_buffer(std::string_view who, std::string_view name, const Buffer<Scal
   std::ostringstream msg;
   msg << "descent::" << who << "::step: state." << name << " holds " << buffer.size()
       << " elements but param has " << size << " (was the state made by init() for this param?)";
-  throw std::invalid_argument(msg.str());
+  throw InvalidArgument(msg.str());
 }
 
 /// The largest share when n things are split into `parts`.
@@ -85,13 +86,13 @@ struct StepSegment {
 /// network's parameter arena, split as its threads split the gradients, so each updates what it
 /// wrote). Every update works element by element, so the result does not depend on the team.
 struct StepTeam {
-  void* self = nullptr;                                                   ///< the thread pool
-  int parts = 1;                                                          ///< threads, >= 1
+  void* self = nullptr;                                                        ///< the thread pool
+  int parts = 1;                                                               ///< threads, >= 1
   void (*run)(void* self, void (*task)(void*, int), void* context) = nullptr;  ///< runs the parts
-  const void* tensor = nullptr;             ///< the tensor split by segments, or null
-  Eigen::Index tensor_size = 0;             ///< its size
+  const void* tensor = nullptr;                   ///< the tensor split by segments, or null
+  Eigen::Index tensor_size = 0;                   ///< its size
   const detail::StepSegment* segments = nullptr;  ///< how to split it
-  std::size_t segment_count = 0;            ///< how many segments
+  std::size_t segment_count = 0;                  ///< how many segments
 };
 
 namespace detail {
@@ -178,8 +179,8 @@ void for_each_chunk_of(const StepTeam* team, Eigen::DenseBase<P>& param_base,
         }
       };
       using Walk = decltype(walk);
-      team->run(team->self, [](void* context, int part) { (*static_cast<Walk*>(context))(part); },
-                &walk);
+      team->run(
+          team->self, [](void* context, int part) { (*static_cast<Walk*>(context))(part); }, &walk);
       return;
     }
   }

@@ -70,8 +70,9 @@ void check_step(std::string_view who, const std::remove_reference_t<Param>& para
                 const Eigen::DenseBase<Grad>& grad) {
   using P = std::remove_reference_t<Param>;
   static_assert(!std::is_const_v<P>, "descent: param must be writable, not const");
-  static_assert(std::is_same_v<typename P::Scalar, Scalar>,
-                "descent: param's Scalar must match the optimizer's (Adam<float> steps float tensors)");
+  static_assert(
+      std::is_same_v<typename P::Scalar, Scalar>,
+      "descent: param's Scalar must match the optimizer's (Adam<float> steps float tensors)");
   static_assert(std::is_same_v<typename P::Scalar, typename Grad::Scalar>,
                 "descent: param and grad must have the same Scalar type");
   check_shapes(who, param, grad);

@@ -4,6 +4,7 @@
 // states are kept typed inside (GroupOf<O>), so a step costs one virtual call per tensor and then
 // runs the class's own step().
 
+#include <descent/error.hpp>
 #include <descent/optim/concept.hpp>
 #include <descent/optim/detail/kernel.hpp>
 #include <descent/optim/detail/options.hpp>
@@ -26,9 +27,9 @@ namespace descent {
 /// The optimizer state of a whole Optimizer as plain data, keyed "<group>.<param>.<field>".
 template <class Scalar>
 struct StateDict {
-  std::string optimizer;                                 ///< e.g. "adam"
-  std::map<std::string, std::vector<Scalar>> buffers;    ///< moments, in each tensor's order
-  std::map<std::string, double> scalars;                 ///< step counts, Nadam's mu_product
+  std::string optimizer;                               ///< e.g. "adam"
+  std::map<std::string, std::vector<Scalar>> buffers;  ///< moments, in each tensor's order
+  std::map<std::string, double> scalars;               ///< step counts, Nadam's mu_product
 };
 
 namespace detail {
@@ -104,8 +105,8 @@ class GroupOf final : public OptimizerGroup<typename O::Scalar> {
       if constexpr (has_weight_decay) {
         options.weight_decay = *weight_decay;
       } else {
-        throw std::invalid_argument("descent::" + std::string(class_name_of<O>()) +
-                                    ": has no weight_decay option");
+        throw InvalidArgument("descent::" + std::string(class_name_of<O>()) +
+                              ": has no weight_decay option");
       }
     }
     m_optimizer = O(options);
@@ -114,8 +115,8 @@ class GroupOf final : public OptimizerGroup<typename O::Scalar> {
   void add_tensor(Eigen::Map<Buffer<Scalar>> value) override {
     m_states.push_back(m_optimizer.init(value));
   }
-  void step(std::size_t i, Eigen::Map<Buffer<Scalar>> value,
-            Eigen::Map<const Buffer<Scalar>> grad, const StepTeam* team) override {
+  void step(std::size_t i, Eigen::Map<Buffer<Scalar>> value, Eigen::Map<const Buffer<Scalar>> grad,
+            const StepTeam* team) override {
     if constexpr (requires { m_optimizer.step(value, grad, m_states[i], team); }) {
       m_optimizer.step(value, grad, m_states[i], team);
     } else {
@@ -146,20 +147,19 @@ class GroupOf final : public OptimizerGroup<typename O::Scalar> {
       ++fields;
       if constexpr (std::is_arithmetic_v<T>) {
         const auto it = dict.scalars.find(key);
-        if (it == dict.scalars.end()) throw std::invalid_argument(who + "missing " + key);
+        if (it == dict.scalars.end()) throw InvalidArgument(who + "missing " + key);
         // A step count: converting anything else to an integer would be undefined behaviour.
-        if (std::is_integral_v<T> && !(it->second >= 0 && it->second <= 0x1p53 &&
-                                       it->second == std::floor(it->second))) {
-          throw std::invalid_argument(who + key + " is " + format_number(it->second) +
-                                      ", not a count from 0 to 2^53");
+        if (std::is_integral_v<T> &&
+            !(it->second >= 0 && it->second <= 0x1p53 && it->second == std::floor(it->second))) {
+          throw InvalidArgument(who + key + " is " + format_number(it->second) +
+                                ", not a count from 0 to 2^53");
         }
       } else {
         const auto it = dict.buffers.find(key);
-        if (it == dict.buffers.end()) throw std::invalid_argument(who + "missing " + key);
+        if (it == dict.buffers.end()) throw InvalidArgument(who + "missing " + key);
         if (static_cast<Eigen::Index>(it->second.size()) != value.size()) {
-          throw std::invalid_argument(who + key + " holds " + std::to_string(it->second.size()) +
-                                      " values, the optimizer expects " +
-                                      std::to_string(value.size()));
+          throw InvalidArgument(who + key + " holds " + std::to_string(it->second.size()) +
+                                " values, the optimizer expects " + std::to_string(value.size()));
         }
       }
     });
@@ -181,8 +181,9 @@ class GroupOf final : public OptimizerGroup<typename O::Scalar> {
   }
 
  private:
-  static constexpr bool has_weight_decay =
-      requires(typename O::Options o) { o.weight_decay = Scalar(0); };
+  static constexpr bool has_weight_decay = requires(typename O::Options o) {
+    o.weight_decay = Scalar(0);
+  };
 
   /// Calls f(field name, member) for every field State::fields() lists.
   template <class State, class F>

@@ -3,6 +3,7 @@
 // table serves validation messages, "key=value" parsing, printing, and the list of valid keys.
 
 #include <cmath>
+#include <descent/error.hpp>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -39,8 +40,8 @@ constexpr std::string_view class_name_of() {
 template <class T>
 [[noreturn]] void reject(std::string_view who, std::string_view name, T value,
                          std::string_view rule) {
-  throw std::invalid_argument("descent::" + std::string(who) + ": " + std::string(name) +
-                              " must be " + std::string(rule) + ", got " + format_number(value));
+  throw InvalidArgument("descent::" + std::string(who) + ": " + std::string(name) + " must be " +
+                        std::string(rule) + ", got " + format_number(value));
 }
 
 template <class T>
@@ -91,8 +92,11 @@ inline std::string_view trim(std::string_view s) {
 template <class Opt>
 std::string field_names() {
   std::string names;
-  std::apply([&](const auto&... f) { ((names += (names.empty() ? "" : ", ") + std::string(f.name)), ...); },
-             Opt::option_fields());
+  std::apply(
+      [&](const auto&... f) {
+        ((names += (names.empty() ? "" : ", ") + std::string(f.name)), ...);
+      },
+      Opt::option_fields());
   return names;
 }
 
@@ -109,12 +113,11 @@ void set_option(typename Opt::Options& options, std::string_view key, std::strin
             using T = std::remove_reference_t<decltype(options.*(fd.member))>;
             double wide = 0;  // a number, too large for a float option?
             const bool too_large = std::is_same_v<T, float> && parse_value(value, wide);
-            throw std::invalid_argument(
-                "descent::" + std::string(class_name_of<Opt>()) + ": option " + std::string(key) + " = '" +
-                std::string(value) + "' is " +
-                (too_large                  ? "outside the range of float"
-                 : std::is_same_v<T, bool> ? "not a boolean (true, false, 1, 0)"
-                                            : "not a number"));
+            throw InvalidArgument("descent::" + std::string(class_name_of<Opt>()) + ": option " +
+                                  std::string(key) + " = '" + std::string(value) + "' is " +
+                                  (too_large                 ? "outside the range of float"
+                                   : std::is_same_v<T, bool> ? "not a boolean (true, false, 1, 0)"
+                                                             : "not a number"));
           }
         };
         (try_one(f), ...);
@@ -125,8 +128,8 @@ void set_option(typename Opt::Options& options, std::string_view key, std::strin
     if (!found && Opt::accepts_option(key, value)) return;
   }
   if (!found) {
-    throw std::invalid_argument("descent::" + std::string(class_name_of<Opt>()) + ": unknown option '" +
-                                std::string(key) + "'; valid options: " + field_names<Opt>());
+    throw InvalidArgument("descent::" + std::string(class_name_of<Opt>()) + ": unknown option '" +
+                          std::string(key) + "'; valid options: " + field_names<Opt>());
   }
 }
 
@@ -141,7 +144,7 @@ void for_each_key_value(std::string_view text, F&& f) {
     if (item.empty()) continue;
     const auto eq = item.find('=');
     if (eq == std::string_view::npos) {
-      throw std::invalid_argument("descent: option '" + std::string(item) + "' is not key=value");
+      throw InvalidArgument("descent: option '" + std::string(item) + "' is not key=value");
     }
     f(trim(item.substr(0, eq)), trim(item.substr(eq + 1)));
   }
