@@ -63,7 +63,7 @@ constexpr std::string_view usage_text =
     "usage: tune [flags]\n"
     "  --trials N            trials to run now (default 40)\n"
     "  --jobs N              trials at once, on threads (default 1)\n"
-    "  --sampler NAME        tpe, random or grid (default tpe)\n"
+    "  --sampler NAME        tpe (the study's default), random or grid (default tpe)\n"
     "  --pruner NAME         asha, median or none (default asha)\n"
     "  --storage WHERE       sqlite:FILE, postgresql://USER@HOST:PORT/DB (workers on several\n"
     "                        machines) or memory (default sqlite:tune.db)\n"
@@ -152,9 +152,8 @@ Settings parse(int argc, char** argv) {
 const std::vector<std::string> activations = {"relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softplus"};
 const std::vector<std::string> unit_names = {"units_1", "units_2", "units_3"};
 
-std::vector<std::string> all_optimizers() {
-  return {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "nadam"};
-}
+/// Every optimizer make_optimizer knows (the registry: the built-in ones and any registered).
+std::vector<std::string> all_optimizers() { return descent::optimizer_names<float>(); }
 std::vector<std::string> all_losses() {
   std::vector<std::string> names;
   for (const auto& [loss, name] : nn::loss_names) names.emplace_back(name);
@@ -493,7 +492,7 @@ int run(const Settings& s) {
   data.train_one_hot.y = descent::data::one_hot(data.train.y, 10);
 
   std::shared_ptr<tune::Sampler> sampler;
-  if (s.sampler == "tpe") sampler = std::make_shared<tune::TpeSampler>(tune::TpeSampler::Options{.seed = s.seed});
+  if (s.sampler == "tpe") sampler = tune::default_sampler(s.seed);  // TPE, two variants in turn
   if (s.sampler == "random") sampler = std::make_shared<tune::RandomSampler>(s.seed);
   if (s.sampler == "grid") sampler = std::make_shared<tune::GridSampler>(tune::GridSampler::Options{.points = 3});
   std::shared_ptr<tune::Pruner> pruner = std::make_shared<tune::NopPruner>();

@@ -1,19 +1,23 @@
 #!/bin/sh
-# Builds everything in Release into build/, the API reference (it fails on an undocumented public
-# name), and runs every test through ctest. Then runs the whole suite again, examples included,
-# under AddressSanitizer + UndefinedBehaviorSanitizer (one combined build in build-asan/), and the
-# thread tests under ThreadSanitizer (build-tsan/). Sanitizer builds are compiled by clang (a tenth
-# of g++'s time and memory for a sanitized build of these Eigen-heavy tests) with line tables and
-# Eigen's assertions on: the examples at -O1, since they train networks, and the test programs at
-# -O0, since unoptimized they still run in seconds and build in half the time. The first report
-# aborts the test, and any failure fails this script.
+# Checks the headers' format (.clang-format), builds everything in Release into build/, the API
+# reference (it fails on an undocumented public name), and runs every test through ctest. Then
+# runs the whole suite again, examples included, under AddressSanitizer + UndefinedBehaviorSanitizer
+# (one combined build in build-asan/), and the thread tests under ThreadSanitizer (build-tsan/).
+# Sanitizer builds are compiled by clang (a tenth of g++'s time and memory for a sanitized build
+# of these Eigen-heavy tests) with line tables and Eigen's assertions on: the examples at -O1,
+# since they train networks, and the test programs at -O0, since unoptimized they still run in
+# seconds and build in half the time. The first report aborts the test, and any failure fails
+# this script.
 #   SANITIZERS=0 scripts/test.sh      # the Release build and tests only
 #   SANITIZERS=only scripts/test.sh   # the sanitizer builds only (ASAN_DIR, TSAN_DIR: their dirs)
 #   SANITIZER_CXX=g++ ...             # another compiler for them (in fresh build dirs)
 set -eu
 cd "$(dirname "$0")/.."
 . scripts/common.sh
-require_packages $BUILD_PACKAGES libxml2-utils postgresql doxygen
+require_packages $BUILD_PACKAGES libxml2-utils postgresql doxygen clang-format-14
+# The house style (.clang-format): every public header as clang-format-14 writes it. A second.
+find include -name '*.hpp' | sort | xargs clang-format-14 --dry-run --Werror ||
+  { echo "error: the headers above are not formatted (clang-format-14 -i FILE)" >&2; exit 1; }
 # The data and the reader the example and export tests use; they skip (status 77) only where these
 # cannot be installed.
 (require_packages dataset-fashion-mnist python3-numpy) ||

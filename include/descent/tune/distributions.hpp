@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <descent/error.hpp>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -23,7 +24,7 @@ using descent::detail::format_number;  // shortest text that reads back to exact
 using descent::detail::quote_excerpt;  // untrusted text in a message: quoted, cut, escaped
 
 [[noreturn]] inline void bad_param(std::string_view name, const std::string& what) {
-  throw std::invalid_argument("descent::tune: parameter '" + std::string(name) + "': " + what);
+  throw InvalidArgument("descent::tune: parameter '" + std::string(name) + "': " + what);
 }
 
 }  // namespace detail
@@ -120,14 +121,18 @@ inline bool contains(const Distribution& d, double internal) {
 /// Checks a float space and returns it with high snapped down onto the step grid.
 inline FloatDistribution make_float(std::string_view name, double low, double high, bool log,
                                     double step) {
-  const std::string range = "[" + detail::format_number(low) + ", " + detail::format_number(high) + "]";
-  if (!std::isfinite(low) || !std::isfinite(high)) detail::bad_param(name, "bounds must be finite, got " + range);
+  const std::string range =
+      "[" + detail::format_number(low) + ", " + detail::format_number(high) + "]";
+  if (!std::isfinite(low) || !std::isfinite(high))
+    detail::bad_param(name, "bounds must be finite, got " + range);
   if (low > high) detail::bad_param(name, "low > high in " + range);
   if (log && low <= 0) detail::bad_param(name, "log needs low > 0, got " + range);
   if (!(step >= 0) || !std::isfinite(step)) {
     detail::bad_param(name, "step must be finite and >= 0, got " + detail::format_number(step));
   }
-  if (log && step > 0) detail::bad_param(name, "log and step cannot be combined (step " + detail::format_number(step) + ")");
+  if (log && step > 0)
+    detail::bad_param(name,
+                      "log and step cannot be combined (step " + detail::format_number(step) + ")");
   if (step > 0) {
     // Past 2^53 points the grid cannot be counted in a double (nor stored: high would read inf).
     if (!((high - low) / step <= 9007199254740992.0)) {
@@ -149,7 +154,8 @@ inline IntDistribution make_int(std::string_view name, std::int64_t low, std::in
   if (low > high) detail::bad_param(name, "low > high in " + range);
   if (step < 1) detail::bad_param(name, "step must be >= 1, got " + std::to_string(step));
   if (log && low < 1) detail::bad_param(name, "log needs low >= 1, got " + range);
-  if (log && step != 1) detail::bad_param(name, "log needs step 1, got step " + std::to_string(step));
+  if (log && step != 1)
+    detail::bad_param(name, "log needs step 1, got step " + std::to_string(step));
   // The span in unsigned arithmetic: high - low overflows int64 for bounds of opposite sign.
   const std::uint64_t span = std::uint64_t(high) - std::uint64_t(low);
   high = std::int64_t(std::uint64_t(low) + span / std::uint64_t(step) * std::uint64_t(step));
@@ -194,8 +200,8 @@ inline std::string to_text(const Distribution& d) {
 inline Distribution distribution_from_text(std::string_view text) {
   const std::string_view original = text;
   auto fail = [&]() -> void {
-    throw std::runtime_error("descent::tune: stored distribution " +
-                             detail::quote_excerpt(original) + " is malformed");
+    throw RuntimeError("descent::tune: stored distribution " + detail::quote_excerpt(original) +
+                       " is malformed");
   };
   auto word = [&]() {
     while (!text.empty() && text.front() == ' ') text.remove_prefix(1);

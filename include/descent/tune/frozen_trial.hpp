@@ -2,6 +2,7 @@
 // What a storage keeps of one trial: its parameters, the values it reported per step, its state
 // and its result. Samplers and pruners read these; a live trial is descent::tune::Trial.
 
+#include <descent/error.hpp>
 #include <descent/tune/distributions.hpp>
 
 #include <cmath>
@@ -22,7 +23,9 @@ enum class Direction { minimize, maximize };
 enum class TrialState { running, complete, pruned, failed };
 
 /// The direction's name: "minimize" or "maximize".
-inline std::string_view to_string(Direction d) { return d == Direction::minimize ? "minimize" : "maximize"; }
+inline std::string_view to_string(Direction d) {
+  return d == Direction::minimize ? "minimize" : "maximize";
+}
 /// The state's name: "running", "complete", "pruned" or "failed".
 inline std::string_view to_string(TrialState s) {
   switch (s) {
@@ -35,23 +38,24 @@ inline std::string_view to_string(TrialState s) {
 }
 /// The TrialState named `s` (as stored); throws std::runtime_error for any other text.
 inline TrialState trial_state_from(std::string_view s) {
-  for (auto state : {TrialState::running, TrialState::complete, TrialState::pruned, TrialState::failed}) {
+  for (auto state :
+       {TrialState::running, TrialState::complete, TrialState::pruned, TrialState::failed}) {
     if (to_string(state) == s) return state;
   }
-  throw std::runtime_error("descent::tune: unknown trial state " + detail::quote_excerpt(s));
+  throw RuntimeError("descent::tune: unknown trial state " + detail::quote_excerpt(s));
 }
 /// The Direction named `s`; throws std::invalid_argument for any other text.
 inline Direction direction_from(std::string_view s) {
   if (s == "minimize") return Direction::minimize;
   if (s == "maximize") return Direction::maximize;
-  throw std::invalid_argument("descent::tune: direction must be minimize or maximize, got '" +
-                              std::string(s) + "'");
+  throw InvalidArgument("descent::tune: direction must be minimize or maximize, got '" +
+                        std::string(s) + "'");
 }
 
 /// Thrown by an objective (or by Trial::prune()) to stop a trial the pruner gave up on.
-class TrialPruned : public std::runtime_error {
+class TrialPruned : public RuntimeError {
  public:
-  TrialPruned() : std::runtime_error("trial pruned") {}
+  TrialPruned() : RuntimeError("trial pruned") {}
 };
 
 /// A parameter's value as the user sees it.
@@ -70,8 +74,8 @@ struct Param {
     if (const auto* i = std::get_if<IntDistribution>(&distribution)) return i->nearest(internal);
     const auto& c = std::get<CategoricalDistribution>(distribution);
     if (!c.contains(internal)) {  // checked before the cast: a double past size_t is undefined
-      throw std::out_of_range("descent::tune: index " + detail::format_number(internal) +
-                              " is outside " + detail::quote_excerpt(c.describe(), 60));
+      throw OutOfRange("descent::tune: index " + detail::format_number(internal) + " is outside " +
+                       detail::quote_excerpt(c.describe(), 60));
     }
     return c.choices[std::size_t(internal)];
   }
@@ -86,33 +90,41 @@ struct Param {
 
 /// A trial as a storage keeps it, running or finished.
 struct FrozenTrial {
-  std::int64_t id = -1;      ///< unique in the storage
-  std::int64_t number = -1;  ///< 0, 1, 2 ... within the study, in order of creation
+  std::int64_t id = -1;                    ///< unique in the storage
+  std::int64_t number = -1;                ///< 0, 1, 2 ... within the study, in order of creation
   TrialState state = TrialState::running;  ///< running, then how it ended
-  double value = std::numeric_limits<double>::quiet_NaN();  ///< complete: the result; pruned: last report
-  std::map<std::string, Param> params;  ///< the parameters suggested so far, by name
-  std::map<std::int64_t, double> intermediate;  ///< step -> reported value
-  std::string message;  ///< why it failed
+  double value =
+      std::numeric_limits<double>::quiet_NaN();  ///< complete: the result; pruned: last report
+  std::map<std::string, Param> params;           ///< the parameters suggested so far, by name
+  std::map<std::int64_t, double> intermediate;   ///< step -> reported value
+  std::string message;                           ///< why it failed
 
   /// Whether the trial has ended (complete, pruned or failed).
   bool finished() const { return state != TrialState::running; }
   /// The last step reported, or -1.
-  std::int64_t last_step() const { return intermediate.empty() ? -1 : intermediate.rbegin()->first; }
+  std::int64_t last_step() const {
+    return intermediate.empty() ? -1 : intermediate.rbegin()->first;
+  }
 
   /// The value of float parameter `name`; throws std::out_of_range if there is none,
   /// std::bad_variant_access if it is not a float.
   double get_float(const std::string& name) const { return std::get<double>(param(name).value()); }
   /// The value of int parameter `name`; throws std::out_of_range if there is none,
   /// std::bad_variant_access if it is not an int.
-  std::int64_t get_int(const std::string& name) const { return std::get<std::int64_t>(param(name).value()); }
+  std::int64_t get_int(const std::string& name) const {
+    return std::get<std::int64_t>(param(name).value());
+  }
   /// The choice of categorical parameter `name`; throws std::out_of_range if there is none,
   /// std::bad_variant_access if it is not categorical.
-  std::string get_categorical(const std::string& name) const { return std::get<std::string>(param(name).value()); }
+  std::string get_categorical(const std::string& name) const {
+    return std::get<std::string>(param(name).value());
+  }
   /// Parameter `name`; throws std::out_of_range if the trial has none of that name.
   const Param& param(const std::string& name) const {
     const auto it = params.find(name);
     if (it == params.end()) {
-      throw std::out_of_range("descent::tune: trial " + std::to_string(number) + " has no parameter '" + name + "'");
+      throw OutOfRange("descent::tune: trial " + std::to_string(number) + " has no parameter '" +
+                       name + "'");
     }
     return it->second;
   }

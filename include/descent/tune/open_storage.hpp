@@ -2,6 +2,7 @@
 // A storage from a command-line style address: "memory", "sqlite:FILE", or
 // "postgresql://user@host:port/db" (also "postgres://...") when built with libpq.
 
+#include <descent/error.hpp>
 #include <descent/tune/sqlite_storage.hpp>
 #include <descent/tune/storage.hpp>
 #ifdef DESCENT_TUNE_POSTGRESQL
@@ -29,19 +30,21 @@ inline constexpr bool has_postgresql =
 inline std::shared_ptr<Storage> open_storage(std::string_view where) {
   if (where == "memory") return std::make_shared<InMemoryStorage>();
   if (where.starts_with("sqlite:")) {
-    if (where.size() == 7) throw std::invalid_argument("descent::tune: storage 'sqlite:' needs a file name");
+    if (where.size() == 7)
+      throw InvalidArgument("descent::tune: storage 'sqlite:' needs a file name");
     return std::make_shared<SqliteStorage>(std::string(where.substr(7)));
   }
   if (where.starts_with("postgresql://") || where.starts_with("postgres://")) {
 #ifdef DESCENT_TUNE_POSTGRESQL
     return std::make_shared<PostgresqlStorage>(std::string(where));
 #else
-    throw std::invalid_argument("descent::tune: this build has no PostgreSQL storage (install libpq-dev and "
-                                "reconfigure)");
+    throw InvalidArgument(
+        "descent::tune: this build has no PostgreSQL storage (install libpq-dev and "
+        "reconfigure)");
 #endif
   }
-  throw std::invalid_argument("descent::tune: storage '" + std::string(where) +
-                              "' is none of memory, sqlite:FILE, postgresql://...");
+  throw InvalidArgument("descent::tune: storage '" + std::string(where) +
+                        "' is none of memory, sqlite:FILE, postgresql://...");
 }
 
 }  // namespace descent::tune

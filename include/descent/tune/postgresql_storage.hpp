@@ -14,7 +14,9 @@
 
 #if __has_include(<libpq-fe.h>)
 
-#include <descent/tune/sqlite_storage.hpp>  // detail::host_name, process_start, worker_gone
+#include <descent/error.hpp>
+#include <descent/tune/detail/workers.hpp>
+#include <descent/tune/storage.hpp>
 #include <descent/tune/stored_trials.hpp>
 
 #include <libpq-fe.h>
@@ -46,30 +48,39 @@ class PostgresqlStorage : public Storage {
   explicit PostgresqlStorage(std::string url) : PostgresqlStorage(std::move(url), Options{}) {}
   /// Connects to `url` and creates the tables if missing; throws std::runtime_error if it cannot.
   PostgresqlStorage(std::string url, Options options)
-      : m_url(masked(url)), m_options(options), m_host(detail::host_name()), m_pid(::getpid()),
+      : m_url(masked(url)),
+        m_options(options),
+        m_host(detail::host_name()),
+        m_pid(::getpid()),
         m_start(detail::process_start(::getpid())) {
     m_conn = PQconnectdb(url.c_str());
     if (!m_conn || PQstatus(m_conn) != CONNECTION_OK) {
       const std::string why = m_conn ? PQerrorMessage(m_conn) : "out of memory";
       PQfinish(m_conn);
-      throw std::runtime_error("descent::tune: cannot connect to PostgreSQL at '" + m_url + "': " + why);
+      throw RuntimeError("descent::tune: cannot connect to PostgreSQL at '" + m_url + "': " + why);
     }
     try {
       exec("SET client_min_messages = warning");  // no NOTICEs for IF NOT EXISTS
       Transaction tx(*this);
       exec("SELECT pg_advisory_xact_lock(7200707)");  // two workers creating the tables at once
-      exec("CREATE TABLE IF NOT EXISTS studies (id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
-           "direction TEXT NOT NULL)");
-      exec("CREATE TABLE IF NOT EXISTS trials (id BIGSERIAL PRIMARY KEY, "
-           "study_id BIGINT NOT NULL REFERENCES studies(id), number BIGINT NOT NULL, "
-           "state TEXT NOT NULL, value DOUBLE PRECISION, message TEXT NOT NULL DEFAULT '', "
-           "host TEXT NOT NULL, pid BIGINT NOT NULL, pid_start BIGINT NOT NULL, "
-           "heartbeat DOUBLE PRECISION NOT NULL, UNIQUE(study_id, number))");
-      exec("CREATE TABLE IF NOT EXISTS params (trial_id BIGINT NOT NULL REFERENCES trials(id), "
-           "name TEXT NOT NULL, distribution TEXT NOT NULL, value DOUBLE PRECISION NOT NULL, "
-           "PRIMARY KEY(trial_id, name))");
-      exec("CREATE TABLE IF NOT EXISTS intermediate (trial_id BIGINT NOT NULL REFERENCES trials(id), "
-           "step BIGINT NOT NULL, value DOUBLE PRECISION, PRIMARY KEY(trial_id, step))");
+      exec(
+          "CREATE TABLE IF NOT EXISTS studies (id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL "
+          "UNIQUE, "
+          "direction TEXT NOT NULL)");
+      exec(
+          "CREATE TABLE IF NOT EXISTS trials (id BIGSERIAL PRIMARY KEY, "
+          "study_id BIGINT NOT NULL REFERENCES studies(id), number BIGINT NOT NULL, "
+          "state TEXT NOT NULL, value DOUBLE PRECISION, message TEXT NOT NULL DEFAULT '', "
+          "host TEXT NOT NULL, pid BIGINT NOT NULL, pid_start BIGINT NOT NULL, "
+          "heartbeat DOUBLE PRECISION NOT NULL, UNIQUE(study_id, number))");
+      exec(
+          "CREATE TABLE IF NOT EXISTS params (trial_id BIGINT NOT NULL REFERENCES trials(id), "
+          "name TEXT NOT NULL, distribution TEXT NOT NULL, value DOUBLE PRECISION NOT NULL, "
+          "PRIMARY KEY(trial_id, name))");
+      exec(
+          "CREATE TABLE IF NOT EXISTS intermediate (trial_id BIGINT NOT NULL REFERENCES "
+          "trials(id), "
+          "step BIGINT NOT NULL, value DOUBLE PRECISION, PRIMARY KEY(trial_id, step))");
       tx.commit();
     } catch (...) {
       PQfinish(m_conn);
@@ -95,11 +106,13 @@ class PostgresqlStorage : public Storage {
   FrozenTrial create_trial(std::int64_t study) override {
     std::lock_guard lock(m_mutex);
     Transaction tx(*this);
-    query("SELECT id FROM studies WHERE id = $1 FOR UPDATE", {text(study)});  // one allocator at a time
+    query("SELECT id FROM studies WHERE id = $1 FOR UPDATE",
+          {text(study)});  // one allocator at a time
     Result r = query(
         "INSERT INTO trials (study_id, number, state, host, pid, pid_start, heartbeat) "
         "SELECT $1, COALESCE(MAX(number) + 1, 0), 'running', $2, $3, $4, "
-        "extract(epoch from clock_timestamp()) FROM trials WHERE study_id = $1 RETURNING id, number",
+        "extract(epoch from clock_timestamp()) FROM trials WHERE study_id = $1 RETURNING id, "
+        "number",
         {text(study), m_host, text(m_pid), text(m_start)});
     tx.commit();
     FrozenTrial t;
@@ -112,11 +125,13 @@ class PostgresqlStorage : public Storage {
   /// (a trial declared dead keeps what it had: finished trials never change).
   void set_param(std::int64_t trial, const std::string& name, const Param& param) override {
     std::lock_guard lock(m_mutex);
-    query("INSERT INTO params (trial_id, name, distribution, value) "
-          "SELECT $1::bigint, $2, $3, $4::double precision WHERE EXISTS "
-          "(SELECT 1 FROM trials WHERE id = $1::bigint AND state = 'running') "
-          "ON CONFLICT (trial_id, name) DO UPDATE SET distribution = EXCLUDED.distribution, value = EXCLUDED.value",
-          {text(trial), name, to_text(param.distribution), real_text(param.internal)});
+    query(
+        "INSERT INTO params (trial_id, name, distribution, value) "
+        "SELECT $1::bigint, $2, $3, $4::double precision WHERE EXISTS "
+        "(SELECT 1 FROM trials WHERE id = $1::bigint AND state = 'running') "
+        "ON CONFLICT (trial_id, name) DO UPDATE SET distribution = EXCLUDED.distribution, value = "
+        "EXCLUDED.value",
+        {text(trial), name, to_text(param.distribution), real_text(param.internal)});
     beat(trial);
   }
 
@@ -124,20 +139,24 @@ class PostgresqlStorage : public Storage {
   /// trial runs.
   void report(std::int64_t trial, std::int64_t step, double value) override {
     std::lock_guard lock(m_mutex);
-    query("INSERT INTO intermediate (trial_id, step, value) "
-          "SELECT $1::bigint, $2::bigint, $3::double precision WHERE EXISTS "
-          "(SELECT 1 FROM trials WHERE id = $1::bigint AND state = 'running') "
-          "ON CONFLICT (trial_id, step) DO UPDATE SET value = EXCLUDED.value",
-          {text(trial), text(step), real_text(value)}, {false, false, std::isnan(value)});
+    query(
+        "INSERT INTO intermediate (trial_id, step, value) "
+        "SELECT $1::bigint, $2::bigint, $3::double precision WHERE EXISTS "
+        "(SELECT 1 FROM trials WHERE id = $1::bigint AND state = 'running') "
+        "ON CONFLICT (trial_id, step) DO UPDATE SET value = EXCLUDED.value",
+        {text(trial), text(step), real_text(value)}, {false, false, std::isnan(value)});
     beat(trial);
   }
 
-  bool finish(std::int64_t trial, TrialState state, double value, const std::string& message) override {
+  bool finish(std::int64_t trial, TrialState state, double value,
+              const std::string& message) override {
     detail::check_finish(state, value);
     std::lock_guard lock(m_mutex);
-    Result r = query("UPDATE trials SET state = $1, value = $2, message = $3 WHERE id = $4 AND state = 'running'",
-                     {std::string(to_string(state)), real_text(value), message, text(trial)},
-                     {false, std::isnan(value), false, false});
+    Result r = query(
+        "UPDATE trials SET state = $1, value = $2, message = $3 WHERE id = $4 AND state = "
+        "'running'",
+        {std::string(to_string(state)), real_text(value), message, text(trial)},
+        {false, std::isnan(value), false, false});
     return r.affected() == 1;
   }
 
@@ -150,24 +169,28 @@ class PostgresqlStorage : public Storage {
     const std::string id = text(study), from = text(finished.from_id());
     Result name = query("SELECT name FROM studies WHERE id = $1", {id});
     if (name.rows() != 1)
-      throw std::out_of_range("descent::tune: " + source() + ": no study with id " + id);
+      throw OutOfRange("descent::tune: " + source() + ": no study with id " + id);
     detail::StoredTrials out(source(), name.text(0, 0));
     finished.add_to(out);
-    Result t = query("SELECT id, number, state, value, message FROM trials "
-                     "WHERE study_id = $1 AND id >= $2", {id, from});
+    Result t = query(
+        "SELECT id, number, state, value, message FROM trials "
+        "WHERE study_id = $1 AND id >= $2",
+        {id, from});
     for (int row = 0; row < t.rows(); ++row) {
       out.add_trial(t.integer(row, 0), t.integer_cell(row, 1), t.text(row, 2), t.real_cell(row, 3),
                     t.text(row, 4));
     }
-    Result p = query("SELECT p.trial_id, p.name, p.distribution, p.value FROM params p "
-                     "JOIN trials t ON t.id = p.trial_id WHERE t.study_id = $1 AND t.id >= $2",
-                     {id, from});
+    Result p = query(
+        "SELECT p.trial_id, p.name, p.distribution, p.value FROM params p "
+        "JOIN trials t ON t.id = p.trial_id WHERE t.study_id = $1 AND t.id >= $2",
+        {id, from});
     for (int row = 0; row < p.rows(); ++row) {
       out.add_param(p.integer(row, 0), p.text(row, 1), p.text(row, 2), p.real_cell(row, 3));
     }
-    Result i = query("SELECT i.trial_id, i.step, i.value FROM intermediate i "
-                     "JOIN trials t ON t.id = i.trial_id WHERE t.study_id = $1 AND t.id >= $2",
-                     {id, from});
+    Result i = query(
+        "SELECT i.trial_id, i.step, i.value FROM intermediate i "
+        "JOIN trials t ON t.id = i.trial_id WHERE t.study_id = $1 AND t.id >= $2",
+        {id, from});
     for (int row = 0; row < i.rows(); ++row)
       out.add_report(i.integer(row, 0), i.integer_cell(row, 1), i.real_cell(row, 2));
     tx.commit();
@@ -184,9 +207,10 @@ class PostgresqlStorage : public Storage {
   int fail_stale_trials(std::int64_t study) override {
     std::lock_guard lock(m_mutex);
     Transaction tx(*this);
-    Result r = query("SELECT id, host, pid, pid_start, extract(epoch from clock_timestamp()) - heartbeat "
-                     "FROM trials WHERE study_id = $1 AND state = 'running' FOR UPDATE",
-                     {text(study)});
+    Result r = query(
+        "SELECT id, host, pid, pid_start, extract(epoch from clock_timestamp()) - heartbeat "
+        "FROM trials WHERE study_id = $1 AND state = 'running' FOR UPDATE",
+        {text(study)});
     int marked = 0;
     for (int row = 0; row < r.rows(); ++row) {
       const auto pid = r.integer(row, 2), start = r.integer(row, 3);
@@ -228,8 +252,8 @@ class PostgresqlStorage : public Storage {
     /// A BIGINT the server made (an id, a number it allocated); throws if it is not one.
     std::int64_t integer(int row, int col) const {
       if (const auto v = integer_cell(row, col)) return *v;
-      throw std::runtime_error("descent::tune: PostgreSQL sent " +
-                               detail::quote_excerpt(text(row, col)) + " where an integer belongs");
+      throw RuntimeError("descent::tune: PostgreSQL sent " + detail::quote_excerpt(text(row, col)) +
+                         " where an integer belongs");
     }
     /// The cell's integer; none for NULL or any other text.
     detail::Cell<std::int64_t> integer_cell(int row, int col) const {
@@ -262,7 +286,9 @@ class PostgresqlStorage : public Storage {
 
   class Transaction {
    public:
-    explicit Transaction(PostgresqlStorage& db, const char* begin = "BEGIN") : m_db(db) { db.exec(begin); }
+    explicit Transaction(PostgresqlStorage& db, const char* begin = "BEGIN") : m_db(db) {
+      db.exec(begin);
+    }
     ~Transaction() {
       if (!m_done) PQclear(PQexec(m_db.m_conn, "ROLLBACK"));
     }
@@ -290,15 +316,19 @@ class PostgresqlStorage : public Storage {
   }
 
   static std::string text(std::int64_t v) { return std::to_string(v); }
-  static std::string real_text(double v) { return std::isnan(v) ? std::string() : detail::format_number(v); }
+  static std::string real_text(double v) {
+    return std::isnan(v) ? std::string() : detail::format_number(v);
+  }
 
   /// Runs sql with text parameters ($1, $2 ...); `null` marks parameters sent as NULL.
-  Result query(const char* sql, const std::vector<std::string>& params, const std::vector<bool>& null = {}) {
+  Result query(const char* sql, const std::vector<std::string>& params,
+               const std::vector<bool>& null = {}) {
     std::vector<const char*> values;
     for (std::size_t i = 0; i < params.size(); ++i) {
       values.push_back(i < null.size() && null[i] ? nullptr : params[i].c_str());
     }
-    Result r(PQexecParams(m_conn, sql, int(values.size()), nullptr, values.data(), nullptr, nullptr, 0));
+    Result r(
+        PQexecParams(m_conn, sql, int(values.size()), nullptr, values.data(), nullptr, nullptr, 0));
     check(r, sql);
     return r;
   }
@@ -309,14 +339,16 @@ class PostgresqlStorage : public Storage {
   void check(const Result& r, const char* sql) {
     const auto status = PQresultStatus(r.get());
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-      throw std::runtime_error("descent::tune: PostgreSQL at '" + m_url + "': " + PQerrorMessage(m_conn) +
-                               " (in: " + sql + ")");
+      throw RuntimeError("descent::tune: PostgreSQL at '" + m_url + "': " + PQerrorMessage(m_conn) +
+                         " (in: " + sql + ")");
     }
   }
 
   void beat(std::int64_t trial) {
-    query("UPDATE trials SET heartbeat = extract(epoch from clock_timestamp()) WHERE id = $1 AND state = 'running'",
-          {text(trial)});
+    query(
+        "UPDATE trials SET heartbeat = extract(epoch from clock_timestamp()) WHERE id = $1 AND "
+        "state = 'running'",
+        {text(trial)});
   }
 
   std::string m_url;

@@ -2,6 +2,7 @@
 // Pruners stop unpromising trials early, from the values trials report per step (epochs, for a
 // network). A pruner sees the trial that asks and every trial of the study as stored now.
 
+#include <descent/error.hpp>
 #include <descent/tune/frozen_trial.hpp>
 
 #include <algorithm>
@@ -21,13 +22,16 @@ class Pruner {
  public:
   virtual ~Pruner() = default;
   /// Whether `trial`, which has just reported its latest value, should stop now.
-  virtual bool prune(const std::vector<FrozenTrial>& trials, Direction direction, const FrozenTrial& trial) = 0;
+  virtual bool prune(const std::vector<FrozenTrial>& trials, Direction direction,
+                     const FrozenTrial& trial) = 0;
 };
 
 /// Never prunes.
 class NopPruner : public Pruner {
  public:
-  bool prune(const std::vector<FrozenTrial>&, Direction, const FrozenTrial&) override { return false; }
+  bool prune(const std::vector<FrozenTrial>&, Direction, const FrozenTrial&) override {
+    return false;
+  }
 };
 
 /// Prunes a trial whose best value so far is worse than the median of the completed trials'
@@ -45,14 +49,18 @@ class MedianPruner : public Pruner {
   /// Throws std::invalid_argument if an option is out of range.
   explicit MedianPruner(Options options) : m_options(options) {
     const auto fail = [](const std::string& what) {
-      throw std::invalid_argument("descent::tune::MedianPruner: " + what);
+      throw InvalidArgument("descent::tune::MedianPruner: " + what);
     };
-    if (options.n_startup_trials < 0) fail("n_startup_trials must be >= 0, got " + std::to_string(options.n_startup_trials));
-    if (options.n_warmup_steps < 0) fail("n_warmup_steps must be >= 0, got " + std::to_string(options.n_warmup_steps));
-    if (options.interval_steps < 1) fail("interval_steps must be >= 1, got " + std::to_string(options.interval_steps));
+    if (options.n_startup_trials < 0)
+      fail("n_startup_trials must be >= 0, got " + std::to_string(options.n_startup_trials));
+    if (options.n_warmup_steps < 0)
+      fail("n_warmup_steps must be >= 0, got " + std::to_string(options.n_warmup_steps));
+    if (options.interval_steps < 1)
+      fail("interval_steps must be >= 1, got " + std::to_string(options.interval_steps));
   }
 
-  bool prune(const std::vector<FrozenTrial>& trials, Direction direction, const FrozenTrial& trial) override {
+  bool prune(const std::vector<FrozenTrial>& trials, Direction direction,
+             const FrozenTrial& trial) override {
     const std::int64_t step = trial.last_step();
     if (step < 0 || step < m_options.n_warmup_steps) return false;
     if ((step - m_options.n_warmup_steps) % m_options.interval_steps != 0) return false;
@@ -97,10 +105,12 @@ class SuccessiveHalvingPruner : public Pruner {
   /// Throws std::invalid_argument if an option is out of range.
   explicit SuccessiveHalvingPruner(Options options) : m_options(options) {
     const auto fail = [](const std::string& what) {
-      throw std::invalid_argument("descent::tune::SuccessiveHalvingPruner: " + what);
+      throw InvalidArgument("descent::tune::SuccessiveHalvingPruner: " + what);
     };
-    if (options.min_resource < 1) fail("min_resource must be >= 1, got " + std::to_string(options.min_resource));
-    if (options.reduction_factor < 2) fail("reduction_factor must be >= 2, got " + std::to_string(options.reduction_factor));
+    if (options.min_resource < 1)
+      fail("min_resource must be >= 1, got " + std::to_string(options.min_resource));
+    if (options.reduction_factor < 2)
+      fail("reduction_factor must be >= 2, got " + std::to_string(options.reduction_factor));
   }
 
   /// The step of rung k; INT64_MAX for the rungs beyond the last step an int64 holds.
@@ -110,7 +120,8 @@ class SuccessiveHalvingPruner : public Pruner {
     return r.value_or(std::numeric_limits<std::int64_t>::max());
   }
 
-  bool prune(const std::vector<FrozenTrial>& trials, Direction direction, const FrozenTrial& trial) override {
+  bool prune(const std::vector<FrozenTrial>& trials, Direction direction,
+             const FrozenTrial& trial) override {
     const std::int64_t step = trial.last_step();
     if (step < 0) return false;
     for (std::optional<std::int64_t> rung = m_options.min_resource; rung && *rung <= step;
@@ -128,7 +139,8 @@ class SuccessiveHalvingPruner : public Pruner {
       }
       std::sort(competing.begin(), competing.end(),
                 [direction](double a, double b) { return better(direction, a, b); });
-      const std::size_t keep = std::max<std::size_t>(1, competing.size() / std::size_t(m_options.reduction_factor));
+      const std::size_t keep =
+          std::max<std::size_t>(1, competing.size() / std::size_t(m_options.reduction_factor));
       // Promoted when at least as good as the keep-th best.
       if (better(direction, competing[keep - 1], value)) return true;
     }
@@ -144,7 +156,8 @@ class SuccessiveHalvingPruner : public Pruner {
   }
 
   /// (step, value) of the first report at or after `rung`.
-  static std::optional<std::pair<std::int64_t, double>> rung_value(const FrozenTrial& t, std::int64_t rung) {
+  static std::optional<std::pair<std::int64_t, double>> rung_value(const FrozenTrial& t,
+                                                                   std::int64_t rung) {
     const auto it = t.intermediate.lower_bound(rung);
     if (it == t.intermediate.end()) return std::nullopt;
     return *it;

@@ -4,6 +4,8 @@
 // A value is a pure function of (seed, trial number, parameter name, finished trials so far), so
 // the order in which threads ask does not change it.
 
+#include <descent/detail/random.hpp>
+#include <descent/error.hpp>
 #include <descent/tune/frozen_trial.hpp>
 
 #include <algorithm>
@@ -31,17 +33,11 @@ class Sampler {
 
 namespace detail {
 
-inline std::uint64_t splitmix64(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-
 /// A generator of its own for each (seed, trial number, parameter name).
 inline std::mt19937_64 param_rng(std::uint64_t seed, std::int64_t number, std::string_view name) {
   std::uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a of the name
   for (const unsigned char c : name) h = (h ^ c) * 0x100000001b3ull;
+  using descent::detail::splitmix64;
   return std::mt19937_64(splitmix64(splitmix64(seed) ^ splitmix64(std::uint64_t(number) + h)));
 }
 
@@ -52,7 +48,7 @@ inline double between(double lo, double hi, double t) {
 }
 
 inline double uniform(std::mt19937_64& rng, double lo, double hi) {
-  return between(lo, hi, std::uniform_real_distribution<double>(0.0, 1.0)(rng));
+  return between(lo, hi, descent::detail::unit_uniform(rng));
 }
 
 /// A value drawn uniformly over the space (log-uniformly for log spaces).
@@ -60,24 +56,30 @@ inline double sample_uniform(const Distribution& distribution, std::mt19937_64& 
   if (const auto* f = std::get_if<FloatDistribution>(&distribution)) {
     if (f->step > 0) {
       const auto k = std::int64_t(std::llround((f->high - f->low) / f->step));
-      return f->low + f->step * double(std::uniform_int_distribution<std::int64_t>(0, k)(rng));
+      return f->low + f->step * double(descent::detail::uniform_below(rng, std::uint64_t(k) + 1));
     }
-    if (f->log) return std::clamp(std::exp(uniform(rng, std::log(f->low), std::log(f->high))), f->low, f->high);
+    if (f->log) {
+      const double v = std::exp(uniform(rng, std::log(f->low), std::log(f->high)));
+      return std::clamp(v, f->low, f->high);
+    }
     return std::clamp(uniform(rng, f->low, f->high), f->low, f->high);
   }
   if (const auto* i = std::get_if<IntDistribution>(&distribution)) {
     if (i->log) {
       // Each integer gets the log-width of [v - 0.5, v + 0.5].
-      const double v = std::exp(uniform(rng, std::log(double(i->low) - 0.5), std::log(double(i->high) + 0.5)));
+      const double v =
+          std::exp(uniform(rng, std::log(double(i->low) - 0.5), std::log(double(i->high) + 0.5)));
       return std::clamp(std::round(v), double(i->low), double(i->high));
     }
     // Unsigned, as in make_int: high - low overflows int64 for bounds of opposite sign.
     const auto low = std::uint64_t(i->low), step = std::uint64_t(i->step);
     const std::uint64_t k = (std::uint64_t(i->high) - low) / step;
-    return double(std::int64_t(low + step * std::uniform_int_distribution<std::uint64_t>(0, k)(rng)));
+    // k + 1 wraps to 0 only for the full 2^64-point grid, where any 64 bits are uniform.
+    const std::uint64_t pick = k + 1 == 0 ? rng() : descent::detail::uniform_below(rng, k + 1);
+    return double(std::int64_t(low + step * pick));
   }
   const auto& c = std::get<CategoricalDistribution>(distribution);
-  return double(std::uniform_int_distribution<std::size_t>(0, c.choices.size() - 1)(rng));
+  return double(descent::detail::uniform_below(rng, c.choices.size()));
 }
 
 }  // namespace detail
@@ -116,8 +118,8 @@ class GridSampler : public Sampler {
   /// Throws std::invalid_argument if points < 1.
   explicit GridSampler(Options options) : m_options(std::move(options)) {
     if (m_options.points < 1) {
-      throw std::invalid_argument("descent::tune::GridSampler: points must be >= 1, got " +
-                                  std::to_string(m_options.points));
+      throw InvalidArgument("descent::tune::GridSampler: points must be >= 1, got " +
+                            std::to_string(m_options.points));
     }
   }
 
@@ -126,7 +128,8 @@ class GridSampler : public Sampler {
     if (const auto it = m_options.values.find(name); it != m_options.values.end()) {
       for (const double v : it->second) {
         if (!contains(distribution, v)) {
-          detail::bad_param(name, "grid value " + detail::format_number(v) + " is outside " + describe(distribution));
+          detail::bad_param(name, "grid value " + detail::format_number(v) + " is outside " +
+                                      describe(distribution));
         }
       }
       if (it->second.empty()) detail::bad_param(name, "grid has no values");
@@ -169,7 +172,9 @@ class GridSampler : public Sampler {
                 const std::string& name, const Distribution& distribution) override {
     // The product of the axes already decoded is the same whatever order trial.params lists them.
     std::uint64_t stride = 1;
-    for (const auto& [other, param] : trial.params) stride *= axis(other, param.distribution).size();
+    for (const auto& [other, param] : trial.params) {
+      stride *= axis(other, param.distribution).size();
+    }
     const auto values = axis(name, distribution);
     return values[(std::uint64_t(trial.number) / stride) % values.size()];
   }

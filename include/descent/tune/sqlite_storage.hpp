@@ -18,6 +18,8 @@
 //   missing (as a clean close leaves it) is read as immutable, which is exact there: nothing can
 //   change it.
 
+#include <descent/error.hpp>
+#include <descent/tune/detail/workers.hpp>
 #include <descent/tune/storage.hpp>
 #include <descent/tune/stored_trials.hpp>
 
@@ -25,22 +27,17 @@
 
 #include <cctype>
 #include <chrono>
-#include <climits>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
-#include <csignal>
-#include <cerrno>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -50,45 +47,6 @@ namespace detail {
 
 inline double unix_seconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-inline std::string host_name() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
-  return buf;
-}
-
-/// The start time of process `pid` in clock ticks since boot (field 22 of /proc/PID/stat), -1
-/// when there is no such process or it is a zombie. With the pid, it names a process uniquely.
-inline long long process_start(long long pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string text;
-  if (!in || !std::getline(in, text)) return -1;
-  const auto paren = text.rfind(')');  // the command name may hold spaces and parentheses
-  if (paren == std::string::npos) return -1;
-  std::istringstream fields(text.substr(paren + 2));
-  std::string state;
-  fields >> state;
-  if (state == "Z" || state == "X") return -1;
-  std::string skip;
-  for (int field = 4; field < 22; ++field) fields >> skip;  // fields 4..21
-  long long start = -1;
-  fields >> start;
-  return fields ? start : -1;
-}
-
-/// True when a worker recorded on this host is certainly gone.
-inline bool worker_gone(long long pid, long long start) {
-  if (pid <= 0 || pid > INT_MAX) return true;  // no process has it (kill(0 or -1) means groups)
-  if (::kill(pid_t(pid), 0) != 0 && errno == ESRCH) return true;
-  const long long now = process_start(pid);
-  return now < 0 || (start >= 0 && now != start);
-}
-
-/// Why a heartbeat-less worker is declared dead (age in seconds, rounded; any double prints).
-inline std::string no_heartbeat(double age, long long pid, const std::string& host) {
-  return "no heartbeat for " + format_number(std::round(age)) + " s from worker " +
-         std::to_string(pid) + " on " + host;
 }
 
 /// Whether `path` (or, if it does not exist, its folder) is on a read-only file system.
@@ -124,7 +82,7 @@ class SqliteStorage : public Storage {
  public:
   /// Timing of stale-worker detection and of lock waits, and whether to only read.
   struct Options {
-    std::chrono::seconds stale_after{60};        ///< heartbeat age that declares a worker dead
+    std::chrono::seconds stale_after{60};           ///< heartbeat age that declares a worker dead
     std::chrono::milliseconds busy_timeout{60000};  ///< how long to wait for another process's lock
     /// Open for reading only (writes are refused). A file that cannot be written is opened so
     /// without being asked.
@@ -135,8 +93,11 @@ class SqliteStorage : public Storage {
   explicit SqliteStorage(std::string path) : SqliteStorage(std::move(path), Options{}) {}
   /// Opens or creates the study file at `path`; throws std::runtime_error if SQLite cannot.
   SqliteStorage(std::string path, Options options)
-      : m_path(std::move(path)), m_options(options), m_host(detail::host_name()),
-        m_pid(::getpid()), m_start(detail::process_start(::getpid())) {
+      : m_path(std::move(path)),
+        m_options(options),
+        m_host(detail::host_name()),
+        m_pid(::getpid()),
+        m_start(detail::process_start(::getpid())) {
     const int flags =
         m_options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     open(m_path, flags);
@@ -188,11 +149,12 @@ class SqliteStorage : public Storage {
     FrozenTrial t;
     const auto number = next.integer_cell(0);  // MAX(number) + 1 past int64 turns real
     if (!number)
-      throw std::runtime_error("descent::tune: " + source() +
-                               ": no trial number left after the largest");
+      throw RuntimeError("descent::tune: " + source() + ": no trial number left after the largest");
     t.number = *number;
-    Statement insert(*this, "INSERT INTO trials (study_id, number, state, host, pid, pid_start, heartbeat) "
-                            "VALUES (?, ?, 'running', ?, ?, ?, ?)");
+    Statement insert(
+        *this,
+        "INSERT INTO trials (study_id, number, state, host, pid, pid_start, heartbeat) "
+        "VALUES (?, ?, 'running', ?, ?, ?, ?)");
     insert.bind(1, study);
     insert.bind(2, t.number);
     insert.bind(3, m_host);
@@ -210,9 +172,10 @@ class SqliteStorage : public Storage {
   void set_param(std::int64_t trial, const std::string& name, const Param& param) override {
     std::lock_guard lock(m_mutex);
     writable("record a parameter");
-    Statement s(*this, "INSERT OR REPLACE INTO params (trial_id, name, distribution, value) "
-                       "SELECT ?1, ?2, ?3, ?4 WHERE EXISTS "
-                       "(SELECT 1 FROM trials WHERE id = ?1 AND state = 'running')");
+    Statement s(*this,
+                "INSERT OR REPLACE INTO params (trial_id, name, distribution, value) "
+                "SELECT ?1, ?2, ?3, ?4 WHERE EXISTS "
+                "(SELECT 1 FROM trials WHERE id = ?1 AND state = 'running')");
     s.bind(1, trial);
     s.bind(2, name);
     s.bind(3, to_text(param.distribution));
@@ -226,9 +189,10 @@ class SqliteStorage : public Storage {
   void report(std::int64_t trial, std::int64_t step, double value) override {
     std::lock_guard lock(m_mutex);
     writable("record a report");
-    Statement s(*this, "INSERT OR REPLACE INTO intermediate (trial_id, step, value) "
-                       "SELECT ?1, ?2, ?3 WHERE EXISTS "
-                       "(SELECT 1 FROM trials WHERE id = ?1 AND state = 'running')");
+    Statement s(*this,
+                "INSERT OR REPLACE INTO intermediate (trial_id, step, value) "
+                "SELECT ?1, ?2, ?3 WHERE EXISTS "
+                "(SELECT 1 FROM trials WHERE id = ?1 AND state = 'running')");
     s.bind(1, trial);
     s.bind(2, step);
     s.bind(3, value);
@@ -236,11 +200,14 @@ class SqliteStorage : public Storage {
     beat(trial);
   }
 
-  bool finish(std::int64_t trial, TrialState state, double value, const std::string& message) override {
+  bool finish(std::int64_t trial, TrialState state, double value,
+              const std::string& message) override {
     detail::check_finish(state, value);
     std::lock_guard lock(m_mutex);
     writable("finish a trial");
-    Statement s(*this, "UPDATE trials SET state = ?, value = ?, message = ? WHERE id = ? AND state = 'running'");
+    Statement s(
+        *this,
+        "UPDATE trials SET state = ?, value = ?, message = ? WHERE id = ? AND state = 'running'");
     s.bind(1, std::string(to_string(state)));
     s.bind(2, value);
     s.bind(3, message);
@@ -258,23 +225,26 @@ class SqliteStorage : public Storage {
     Statement name(*this, "SELECT name FROM studies WHERE id = ?");
     name.bind(1, study);
     if (!name.step())
-      throw std::out_of_range("descent::tune: " + source() + ": no study with id " +
-                              std::to_string(study));
+      throw OutOfRange("descent::tune: " + source() + ": no study with id " +
+                       std::to_string(study));
     detail::StoredTrials out(source(), name.text(0));
     finished.add_to(out);
-    Statement t(*this, "SELECT id, number, state, value, message FROM trials "
-                       "WHERE study_id = ? AND id >= ?");
+    Statement t(*this,
+                "SELECT id, number, state, value, message FROM trials "
+                "WHERE study_id = ? AND id >= ?");
     t.bind(1, study);
     t.bind(2, finished.from_id());
     while (t.step())
       out.add_trial(t.integer(0), t.integer_cell(1), t.text(2), t.real_cell(3), t.text(4));
-    Statement p(*this, "SELECT p.trial_id, p.name, p.distribution, p.value FROM params p "
-                       "JOIN trials t ON t.id = p.trial_id WHERE t.study_id = ? AND t.id >= ?");
+    Statement p(*this,
+                "SELECT p.trial_id, p.name, p.distribution, p.value FROM params p "
+                "JOIN trials t ON t.id = p.trial_id WHERE t.study_id = ? AND t.id >= ?");
     p.bind(1, study);
     p.bind(2, finished.from_id());
     while (p.step()) out.add_param(p.integer(0), p.text(1), p.text(2), p.real_cell(3));
-    Statement i(*this, "SELECT i.trial_id, i.step, i.value FROM intermediate i "
-                       "JOIN trials t ON t.id = i.trial_id WHERE t.study_id = ? AND t.id >= ?");
+    Statement i(*this,
+                "SELECT i.trial_id, i.step, i.value FROM intermediate i "
+                "JOIN trials t ON t.id = i.trial_id WHERE t.study_id = ? AND t.id >= ?");
     i.bind(1, study);
     i.bind(2, finished.from_id());
     while (i.step()) out.add_report(i.integer(0), i.integer_cell(1), i.real_cell(2));
@@ -297,7 +267,9 @@ class SqliteStorage : public Storage {
     std::lock_guard lock(m_mutex);
     if (m_read_only) return 0;
     Transaction tx(*this);
-    Statement s(*this, "SELECT id, host, pid, pid_start, heartbeat FROM trials WHERE study_id = ? AND state = 'running'");
+    Statement s(*this,
+                "SELECT id, host, pid, pid_start, heartbeat FROM trials WHERE study_id = ? AND "
+                "state = 'running'");
     s.bind(1, study);
     std::vector<std::pair<std::int64_t, std::string>> dead;
     const double now = detail::unix_seconds();
@@ -305,13 +277,16 @@ class SqliteStorage : public Storage {
       const auto pid = s.integer(2), start = s.integer(3);
       const double age = now - s.real(4);
       if (s.text(1) == m_host && detail::worker_gone(pid, start)) {
-        dead.emplace_back(s.integer(0), "worker " + std::to_string(pid) + " on " + m_host + " died");
+        dead.emplace_back(s.integer(0),
+                          "worker " + std::to_string(pid) + " on " + m_host + " died");
       } else if (age > double(m_options.stale_after.count())) {
         dead.emplace_back(s.integer(0), detail::no_heartbeat(age, pid, s.text(1)));
       }
     }
     for (const auto& [id, why] : dead) {
-      Statement u(*this, "UPDATE trials SET state = 'failed', message = ? WHERE id = ? AND state = 'running'");
+      Statement u(
+          *this,
+          "UPDATE trials SET state = 'failed', message = ? WHERE id = ? AND state = 'running'");
       u.bind(1, why);
       u.bind(2, id);
       u.run();
@@ -357,18 +332,17 @@ class SqliteStorage : public Storage {
     /// The column's number (NaN for NULL); none for text or bytes.
     detail::Cell<double> real_cell(int col) const {
       switch (sqlite3_column_type(m_stmt, col)) {
-        case SQLITE_NULL:
-          return std::numeric_limits<double>::quiet_NaN();
+        case SQLITE_NULL: return std::numeric_limits<double>::quiet_NaN();
         case SQLITE_INTEGER:
-        case SQLITE_FLOAT:
-          return sqlite3_column_double(m_stmt, col);
-        default:
-          return std::nullopt;
+        case SQLITE_FLOAT: return sqlite3_column_double(m_stmt, col);
+        default: return std::nullopt;
       }
     }
     std::string text(int col) const {
       const auto* p = sqlite3_column_text(m_stmt, col);
-      return p ? std::string(reinterpret_cast<const char*>(p), std::size_t(sqlite3_column_bytes(m_stmt, col))) : std::string();
+      return p ? std::string(reinterpret_cast<const char*>(p),
+                             std::size_t(sqlite3_column_bytes(m_stmt, col)))
+               : std::string();
     }
 
    private:
@@ -383,7 +357,9 @@ class SqliteStorage : public Storage {
   /// number) ... COMMIT; rolled back if not committed.
   class Transaction {
    public:
-    explicit Transaction(SqliteStorage& db, const char* begin = "BEGIN IMMEDIATE") : m_db(db) { db.exec(begin); }
+    explicit Transaction(SqliteStorage& db, const char* begin = "BEGIN IMMEDIATE") : m_db(db) {
+      db.exec(begin);
+    }
     ~Transaction() {
       if (!m_done) m_db.exec_noexcept("ROLLBACK");
     }
@@ -409,14 +385,14 @@ class SqliteStorage : public Storage {
 
   [[noreturn]] void fail(const char* sql) {
     const bool read_only = (sqlite3_errcode(m_db) & 0xff) == SQLITE_READONLY;
-    throw std::runtime_error("descent::tune: " + source() + (read_only ? " is read-only: " : ": ") +
-                             sqlite3_errmsg(m_db) + " (in: " + std::string(sql ? sql : "?") + ")");
+    throw RuntimeError("descent::tune: " + source() + (read_only ? " is read-only: " : ": ") +
+                       sqlite3_errmsg(m_db) + " (in: " + std::string(sql ? sql : "?") + ")");
   }
 
   /// Throws, saying the file is read-only, when it is.
   void writable(const std::string& what) const {
     if (m_read_only)
-      throw std::runtime_error("descent::tune: " + source() + " is read-only: cannot " + what);
+      throw RuntimeError("descent::tune: " + source() + " is read-only: cannot " + what);
   }
 
   /// Opens the handle; throws naming the file (and a read-only file system, if that is why).
@@ -427,7 +403,7 @@ class SqliteStorage : public Storage {
     sqlite3_close(m_db);
     m_db = nullptr;
     if (detail::on_read_only_file_system(m_path)) why += " (read-only file system)";
-    throw std::runtime_error("descent::tune: cannot open " + source() + ": " + why);
+    throw RuntimeError("descent::tune: cannot open " + source() + ": " + why);
   }
 
   void create_tables() {
@@ -469,12 +445,12 @@ class SqliteStorage : public Storage {
     if (!cannot_open || !detail::on_read_only_file_system(m_path)) fail(tables_sql);
     std::error_code ec;
     if (std::filesystem::file_size(m_path + "-wal", ec) > 0 && !ec) {
-      throw std::runtime_error("descent::tune: " + source() +
-                               " is on a read-only file system with a write-ahead "
-                               "log ('" +
-                               m_path +
-                               "-wal') but no index beside it; copy the files to a "
-                               "writable folder to read them");
+      throw RuntimeError("descent::tune: " + source() +
+                         " is on a read-only file system with a write-ahead "
+                         "log ('" +
+                         m_path +
+                         "-wal') but no index beside it; copy the files to a "
+                         "writable folder to read them");
     }
     sqlite3_close(m_db);
     m_db = nullptr;
@@ -494,9 +470,9 @@ class SqliteStorage : public Storage {
     const auto tables = read ? sqlite3_column_int64(stmt, 0) : 0;
     sqlite3_finalize(stmt);
     if (read && tables != 4) {
-      throw std::runtime_error("descent::tune: " + source() +
-                               " is read-only and holds no study (it lacks "
-                               "descent's tables)");
+      throw RuntimeError("descent::tune: " + source() +
+                         " is read-only and holds no study (it lacks "
+                         "descent's tables)");
     }
     return read;
   }
@@ -513,7 +489,9 @@ class SqliteStorage : public Storage {
   void exec(const char* sql) {
     if (sqlite3_exec(m_db, sql, nullptr, nullptr, nullptr) != SQLITE_OK) fail(sql);
   }
-  void exec_noexcept(const char* sql) noexcept { sqlite3_exec(m_db, sql, nullptr, nullptr, nullptr); }
+  void exec_noexcept(const char* sql) noexcept {
+    sqlite3_exec(m_db, sql, nullptr, nullptr, nullptr);
+  }
 
   std::string m_path;
   Options m_options;

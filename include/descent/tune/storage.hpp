@@ -3,6 +3,7 @@
 // InMemoryStorage lives and dies with the process; SqliteStorage (sqlite_storage.hpp) and
 // PostgresqlStorage (postgresql_storage.hpp) outlive it and are shared between processes.
 
+#include <descent/error.hpp>
 #include <descent/tune/frozen_trial.hpp>
 
 #include <cmath>
@@ -20,9 +21,9 @@ namespace detail {
 /// a value (Study::tell fails a NaN result; a study file must not hold one it would refuse).
 inline void check_finish(TrialState state, double value) {
   if (state == TrialState::running)
-    throw std::invalid_argument("descent::tune: a trial cannot finish as running");
+    throw InvalidArgument("descent::tune: a trial cannot finish as running");
   if (state == TrialState::complete && std::isnan(value)) {
-    throw std::invalid_argument("descent::tune: a complete trial needs a value, got NaN");
+    throw InvalidArgument("descent::tune: a complete trial needs a value, got NaN");
   }
 }
 
@@ -46,7 +47,8 @@ class Storage {
   /// Ends a running trial. Returns false (and changes nothing) when it is no longer running,
   /// e.g. because another worker declared it dead: a trial is never finished twice. Throws
   /// std::invalid_argument for state running, or complete with a NaN value.
-  virtual bool finish(std::int64_t trial, TrialState state, double value, const std::string& message) = 0;
+  virtual bool finish(std::int64_t trial, TrialState state, double value,
+                      const std::string& message) = 0;
   /// Every trial of the study, ordered by number.
   virtual std::vector<FrozenTrial> trials(std::int64_t study) = 0;
   /// Tells the storage this process is still working on these running trials.
@@ -91,7 +93,8 @@ class InMemoryStorage : public Storage {
     std::lock_guard lock(m_mutex);
     find(trial).intermediate[step] = value;
   }
-  bool finish(std::int64_t trial, TrialState state, double value, const std::string& message) override {
+  bool finish(std::int64_t trial, TrialState state, double value,
+              const std::string& message) override {
     detail::check_finish(state, value);
     std::lock_guard lock(m_mutex);
     FrozenTrial& t = find(trial);
@@ -109,8 +112,9 @@ class InMemoryStorage : public Storage {
   /// Throws std::invalid_argument naming study `name` when `stored` and `asked` differ.
   static void check_direction(const std::string& name, Direction stored, Direction asked) {
     if (stored != asked) {
-      throw std::invalid_argument("descent::tune: study '" + name + "' exists with direction " +
-                                  std::string(to_string(stored)) + ", not " + std::string(to_string(asked)));
+      throw InvalidArgument("descent::tune: study '" + name + "' exists with direction " +
+                            std::string(to_string(stored)) + ", not " +
+                            std::string(to_string(asked)));
     }
   }
 
@@ -122,13 +126,13 @@ class InMemoryStorage : public Storage {
   };
   StudyData& at(std::int64_t study) {
     if (study < 0 || std::size_t(study) >= m_studies.size()) {
-      throw std::out_of_range("descent::tune: no study with id " + std::to_string(study));
+      throw OutOfRange("descent::tune: no study with id " + std::to_string(study));
     }
     return m_studies[std::size_t(study)];
   }
   FrozenTrial& find(std::int64_t trial) {
     if (trial < 0 || std::size_t(trial) >= m_where.size()) {
-      throw std::out_of_range("descent::tune: no trial with id " + std::to_string(trial));
+      throw OutOfRange("descent::tune: no trial with id " + std::to_string(trial));
     }
     const auto [study, number] = m_where[std::size_t(trial)];
     return at(study).trials[std::size_t(number)];

@@ -9,6 +9,7 @@
 // make_float/make_int/make_categorical would make it and its value inside it, report steps >= 0.
 // Values may be +-inf; NaN is kept as NULL and only where a value may be missing.
 
+#include <descent/error.hpp>
 #include <descent/tune/frozen_trial.hpp>
 
 #include <algorithm>
@@ -129,7 +130,7 @@ class StoredTrials {
     fail_at("trial " + std::to_string(t.number), what);
   }
   [[noreturn]] void fail_at(const std::string& who, const std::string& what) const {
-    throw std::runtime_error("descent::tune: " + m_where + ", " + who + ": " + what);
+    throw RuntimeError("descent::tune: " + m_where + ", " + who + ": " + what);
   }
 
   std::string m_where;
@@ -177,9 +178,8 @@ inline Direction stored_direction(const std::string& source, std::string_view st
   try {
     return direction_from(text);
   } catch (const std::invalid_argument&) {
-    throw std::runtime_error("descent::tune: " + source + ", study " + quote_excerpt(study) +
-                             ": direction " + quote_excerpt(text) +
-                             " is neither minimize nor maximize");
+    throw RuntimeError("descent::tune: " + source + ", study " + quote_excerpt(study) +
+                       ": direction " + quote_excerpt(text) + " is neither minimize nor maximize");
   }
 }
 

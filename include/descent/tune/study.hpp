@@ -13,8 +13,10 @@
 // step) and should_prune() let a pruner stop it (throw TrialPruned, or call trial.prune()). A
 // returned NaN or any other exception marks the trial failed; the study goes on.
 
+#include <descent/error.hpp>
 #include <descent/tune/distributions.hpp>
 #include <descent/tune/frozen_trial.hpp>
+#include <descent/tune/portfolio.hpp>
 #include <descent/tune/pruners.hpp>
 #include <descent/tune/samplers.hpp>
 #include <descent/tune/storage.hpp>
@@ -55,8 +57,10 @@ class Trial {
  public:
   /// A float in [low, high] for parameter `name`; asking again for it in the trial returns the
   /// same value. Throws std::invalid_argument for a bad space or another space under that name.
-  double suggest_float(const std::string& name, double low, double high, FloatOptions options = {}) {
-    return std::get<double>(suggest(name, make_float(name, low, high, options.log, options.step)).value());
+  double suggest_float(const std::string& name, double low, double high,
+                       FloatOptions options = {}) {
+    return std::get<double>(
+        suggest(name, make_float(name, low, high, options.log, options.step)).value());
   }
   /// An integer in [low, high] on the grid low + k * step (log-uniform with log, step 1 only);
   /// asking again returns the same value.
@@ -71,7 +75,9 @@ class Trial {
 
   /// The objective's value after `step` (an epoch, say), for the pruner. Steps are >= 0.
   void report(double value, std::int64_t step) {
-    if (step < 0) throw std::invalid_argument("descent::tune::Trial::report: step must be >= 0, got " + std::to_string(step));
+    if (step < 0)
+      throw InvalidArgument("descent::tune::Trial::report: step must be >= 0, got " +
+                            std::to_string(step));
     m_trial.intermediate[step] = value;
     m_storage->report(m_trial.id, step, value);
   }
@@ -94,10 +100,15 @@ class Trial {
 
  private:
   friend class Study;
-  Trial(FrozenTrial trial, std::vector<FrozenTrial> history, std::int64_t study, Direction direction,
-        Storage* storage, Sampler* sampler, Pruner* pruner)
-      : m_trial(std::move(trial)), m_history(std::move(history)), m_study(study),
-        m_direction(direction), m_storage(storage), m_sampler(sampler), m_pruner(pruner) {}
+  Trial(FrozenTrial trial, std::vector<FrozenTrial> history, std::int64_t study,
+        Direction direction, Storage* storage, Sampler* sampler, Pruner* pruner)
+      : m_trial(std::move(trial)),
+        m_history(std::move(history)),
+        m_study(study),
+        m_direction(direction),
+        m_storage(storage),
+        m_sampler(sampler),
+        m_pruner(pruner) {}
 
   const Param& suggest(const std::string& name, Distribution distribution) {
     if (const auto it = m_trial.params.find(name); it != m_trial.params.end()) {
@@ -109,8 +120,8 @@ class Trial {
     }
     const double internal = m_sampler->sample(m_history, m_direction, m_trial, name, distribution);
     if (!contains(distribution, internal)) {
-      throw std::logic_error("descent::tune: the sampler gave parameter '" + name + "' the value " +
-                             detail::format_number(internal) + ", outside " + describe(distribution));
+      throw LogicError("descent::tune: the sampler gave parameter '" + name + "' the value " +
+                       detail::format_number(internal) + ", outside " + describe(distribution));
     }
     Param param{std::move(distribution), internal};
     m_storage->set_param(m_trial.id, name, param);
@@ -132,8 +143,8 @@ class Study {
  public:
   /// Which way is better, and the parts the study is built from.
   struct Options {
-    Direction direction = Direction::minimize;  ///< minimize or maximize the objective's value
-    std::shared_ptr<Sampler> sampler = nullptr;  ///< default: TpeSampler with seed 0
+    Direction direction = Direction::minimize;   ///< minimize or maximize the objective's value
+    std::shared_ptr<Sampler> sampler = nullptr;  ///< default: default_sampler(0)
     std::shared_ptr<Pruner> pruner = nullptr;    ///< default: NopPruner
     std::shared_ptr<Storage> storage = nullptr;  ///< default: a new InMemoryStorage
     std::string name = "default";  ///< the study in the storage: created, or continued if it exists
@@ -143,12 +154,12 @@ class Study {
   /// Opens (or creates) study `name` in the storage; throws std::invalid_argument if it exists
   /// with the other direction or heartbeat_interval is not positive.
   explicit Study(Options options) : m_options(std::move(options)) {
-    if (!m_options.sampler) m_options.sampler = std::make_shared<TpeSampler>();
+    if (!m_options.sampler) m_options.sampler = default_sampler();
     if (!m_options.pruner) m_options.pruner = std::make_shared<NopPruner>();
     if (!m_options.storage) m_options.storage = std::make_shared<InMemoryStorage>();
     if (m_options.heartbeat_interval.count() <= 0) {
-      throw std::invalid_argument("descent::tune::Study: heartbeat_interval must be > 0, got " +
-                                  std::to_string(m_options.heartbeat_interval.count()) + " ms");
+      throw InvalidArgument("descent::tune::Study: heartbeat_interval must be > 0, got " +
+                            std::to_string(m_options.heartbeat_interval.count()) + " ms");
     }
     m_id = m_options.storage->open_study(m_options.name, m_options.direction);
   }
@@ -169,8 +180,12 @@ class Study {
   template <class Objective>
   void optimize(Objective&& objective, int n_trials, int jobs = 1,
                 const std::function<void(const Study&, const FrozenTrial&)>& on_trial_end = {}) {
-    if (n_trials < 0) throw std::invalid_argument("descent::tune::Study::optimize: n_trials must be >= 0, got " + std::to_string(n_trials));
-    if (jobs < 1) throw std::invalid_argument("descent::tune::Study::optimize: jobs must be >= 1, got " + std::to_string(jobs));
+    if (n_trials < 0)
+      throw InvalidArgument("descent::tune::Study::optimize: n_trials must be >= 0, got " +
+                            std::to_string(n_trials));
+    if (jobs < 1)
+      throw InvalidArgument("descent::tune::Study::optimize: jobs must be >= 1, got " +
+                            std::to_string(jobs));
 
     std::atomic<int> started{0};
     std::atomic<bool> stop{false};
@@ -235,15 +250,18 @@ class Study {
   }
 
   /// Ends a trial from ask(). A pruned trial's value is its last report.
-  FrozenTrial tell(Trial& trial, TrialState state, double value = std::numeric_limits<double>::quiet_NaN(),
+  FrozenTrial tell(Trial& trial, TrialState state,
+                   double value = std::numeric_limits<double>::quiet_NaN(),
                    const std::string& message = {}) {
-    if (state == TrialState::running) throw std::invalid_argument("descent::tune::Study::tell: state must be complete, pruned or failed");
+    if (state == TrialState::running)
+      throw InvalidArgument("descent::tune::Study::tell: state must be complete, pruned or failed");
     std::string why = message;
     if (state == TrialState::complete && std::isnan(value)) {
       state = TrialState::failed;
       why = "the objective returned NaN";
     }
-    if (state == TrialState::pruned && !trial.m_trial.intermediate.empty()) value = trial.m_trial.intermediate.rbegin()->second;
+    if (state == TrialState::pruned && !trial.m_trial.intermediate.empty())
+      value = trial.m_trial.intermediate.rbegin()->second;
     {
       std::lock_guard lock(m_running_mutex);
       m_running.erase(trial.id());
@@ -264,13 +282,17 @@ class Study {
     const FrozenTrial* best = nullptr;
     const FrozenTrial* last_failed = nullptr;
     for (const auto& t : all) {
-      if (t.state == TrialState::complete && (!best || better(direction(), t.value, best->value))) best = &t;
+      if (t.state == TrialState::complete && (!best || better(direction(), t.value, best->value)))
+        best = &t;
       if (t.state == TrialState::failed) last_failed = &t;
     }
     if (!best) {
-      std::string why = "study '" + name() + "' has no complete trial (" + std::to_string(all.size()) + " trials)";
-      if (last_failed) why += "; trial " + std::to_string(last_failed->number) + " failed: " + last_failed->message;
-      throw std::runtime_error("descent::tune: " + why);
+      std::string why = "study '" + name() + "' has no complete trial (" +
+                        std::to_string(all.size()) + " trials)";
+      if (last_failed)
+        why +=
+            "; trial " + std::to_string(last_failed->number) + " failed: " + last_failed->message;
+      throw RuntimeError("descent::tune: " + why);
     }
     return *best;
   }

@@ -1,27 +1,37 @@
 #pragma once
 // The tree-structured Parzen estimator (Bergstra, Bardenet, Bengio, Kegl: "Algorithms for
-// Hyper-Parameter Optimization", NeurIPS 2011), one parameter at a time.
+// Hyper-Parameter Optimization", NeurIPS 2011), over all parameters at once (multivariate, as in
+// Falkner, Klein, Hutter: BOHB, ICML 2018) or one at a time.
 //
 //   1. The first n_startup_trials trials are random.
 //   2. The finished trials are ranked (complete ones by value, then pruned ones by how far they
 //      got and their last report) and split: the best n_good = min(ceil(gamma * n), max_good)
 //      are "good", the rest "bad".
-//   3. For each group a density over the parameter: a mixture of normals truncated to the range,
-//      one centred on each observation plus a wide prior (centre of the range, sigma = range),
-//      each observation's sigma the larger distance to its neighbours (the outermost: to its one
-//      neighbour), clipped to [range / min(100, 1 + n), range]. Log spaces are modelled in log space; integer and
-//      stepped spaces as the mass of each grid point's bin. Categoricals: smoothed weighted counts.
+//   3. Each group gets a density (detail/parzen.hpp): a mixture of one kernel per trial plus a
+//      wide prior. Multivariate, a kernel is a product over the parameters every ranked trial has
+//      (Optuna's intersection search space), so the density sees how parameters go together;
+//      parameters outside that space are modelled one at a time.
 //   4. n_ei_candidates draws from the good density l(x); the one maximizing l(x) / g(x), which
 //      maximizes expected improvement, is the value.
 // Older observations get less weight once there are more than 25 (a ramp from 1/n to 1).
+//
+// A joint draw is made once per trial, when its first parameter is asked for, and kept for the
+// trial's other parameters; it depends only on the seed, the trial's number and the history, so
+// the order in which threads ask does not change it.
 
+#include <descent/error.hpp>
+#include <descent/tune/detail/parzen.hpp>
 #include <descent/tune/samplers.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <deque>
 #include <limits>
+#include <map>
+#include <mutex>
 #include <numeric>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -29,45 +39,82 @@
 
 namespace descent::tune {
 
+/// How wide each observation's kernel is on a numeric parameter.
+enum class Bandwidth {
+  /// The larger distance to its neighbours among the observations and the prior's centre
+  /// (Optuna's univariate rule): narrow where trials crowd, wide where they are sparse.
+  neighbours,
+  /// One width for all, 0.2 * range * n^(-1/(d+4)) for n observations in d dimensions (Scott's
+  /// rule, as BOHB and Optuna's multivariate TPE use it).
+  scott,
+};
+
 /// The tree-structured Parzen estimator, like Optuna's TPESampler; tpe.hpp lists its steps.
 class TpeSampler : public Sampler {
  public:
-  /// The settings; the defaults follow Optuna's TPESampler.
+  /// The settings; Optuna's TPESampler defaults except multivariate. A Study's default sampler
+  /// (default_sampler() in portfolio.hpp) is two tuned variants of this one taking turns.
   struct Options {
     std::uint64_t seed = 0;     ///< with the trial number and the parameter name, keys every draw
     int n_startup_trials = 10;  ///< trials drawn at random before TPE starts
-    int n_ei_candidates = 24;   ///< candidates drawn from l(x) per parameter, >= 1
+    int n_ei_candidates = 24;   ///< candidates drawn from l(x) per trial (or parameter), >= 1
     double gamma = 0.1;         ///< share of the finished trials that are "good"
     int max_good = 25;          ///< at most this many
     double prior_weight = 1.0;  ///< weight of the wide prior in each mixture, > 0
+    bool multivariate = true;   ///< one joint density over the parameters all trials share
+    Bandwidth bandwidth = Bandwidth::neighbours;  ///< kernel widths (Optuna: scott if multivariate)
+    bool consider_endpoints = false;  ///< neighbours: the range's ends count as neighbours
+    /// Kernels of equal height instead of equal mass on continuous parameters, as Optuna 3.1's
+    /// density (it leaves out 1 / sigma): an observation far from others weighs as much as one
+    /// in a crowd, which keeps a univariate TPE exploring.
+    bool equal_height_kernels = false;
   };
 
   TpeSampler() : TpeSampler(Options{}) {}
   /// Throws std::invalid_argument if an option is out of range.
   explicit TpeSampler(Options options) : m_options(options) {
     const auto fail = [](const std::string& what) {
-      throw std::invalid_argument("descent::tune::TpeSampler: " + what);
+      throw InvalidArgument("descent::tune::TpeSampler: " + what);
     };
-    if (m_options.n_startup_trials < 0) fail("n_startup_trials must be >= 0, got " + std::to_string(m_options.n_startup_trials));
-    if (m_options.n_ei_candidates < 1) fail("n_ei_candidates must be >= 1, got " + std::to_string(m_options.n_ei_candidates));
-    if (!(m_options.gamma > 0 && m_options.gamma <= 1)) fail("gamma must be in (0, 1], got " + detail::format_number(m_options.gamma));
-    if (m_options.max_good < 1) fail("max_good must be >= 1, got " + std::to_string(m_options.max_good));
-    if (!(m_options.prior_weight > 0)) fail("prior_weight must be > 0, got " + detail::format_number(m_options.prior_weight));
+    const Options& o = m_options;
+    if (o.n_startup_trials < 0) {
+      fail("n_startup_trials must be >= 0, got " + std::to_string(o.n_startup_trials));
+    }
+    if (o.n_ei_candidates < 1) {
+      fail("n_ei_candidates must be >= 1, got " + std::to_string(o.n_ei_candidates));
+    }
+    if (!(o.gamma > 0 && o.gamma <= 1)) {
+      fail("gamma must be in (0, 1], got " + detail::format_number(o.gamma));
+    }
+    if (o.max_good < 1) fail("max_good must be >= 1, got " + std::to_string(o.max_good));
+    if (!(o.prior_weight > 0) || !std::isfinite(o.prior_weight)) {
+      fail("prior_weight must be finite and > 0, got " + detail::format_number(o.prior_weight));
+    }
+    if (o.bandwidth != Bandwidth::neighbours && o.bandwidth != Bandwidth::scott) {
+      fail("bandwidth must be neighbours or scott, got " + std::to_string(int(o.bandwidth)));
+    }
   }
 
   /// The options it was made with.
   const Options& options() const { return m_options; }
 
-  double sample(const std::vector<FrozenTrial>& history, Direction direction, const FrozenTrial& trial,
-                const std::string& name, const Distribution& distribution) override {
+  double sample(const std::vector<FrozenTrial>& history, Direction direction,
+                const FrozenTrial& trial, const std::string& name,
+                const Distribution& distribution) override {
     auto rng = detail::param_rng(m_options.seed, trial.number, name);
-    const auto ranked = rank(history, direction);
-    if (ranked.size() < std::size_t(m_options.n_startup_trials) || ranked.empty()) {
+    const auto usable = std::size_t(std::count_if(history.begin(), history.end(), rankable));
+    if (usable < std::size_t(m_options.n_startup_trials) || usable == 0) {
       return detail::sample_uniform(distribution, rng);
     }
-    const auto n_good = std::min<std::size_t>(
-        std::size_t(std::ceil(m_options.gamma * double(ranked.size()))), std::size_t(m_options.max_good));
-    Observations good, bad;
+    if (!modelled(distribution)) return detail::sample_uniform(distribution, rng);
+    if (m_options.multivariate) {
+      if (const auto v = joint_value(history, direction, trial.number, name, distribution)) {
+        return *v;
+      }
+    }
+    const auto ranked = rank(history, direction);
+    detail::Observations good{.dims = 1}, bad{.dims = 1};
+    const std::size_t n_good = good_count(ranked.size());
     for (std::size_t r = 0; r < ranked.size(); ++r) {
       const FrozenTrial& t = *ranked[r];
       const auto it = t.params.find(name);
@@ -75,30 +122,129 @@ class TpeSampler : public Sampler {
           !contains(distribution, it->second.internal)) {
         continue;  // the parameter was not asked for, or over another space
       }
-      (r < n_good ? good : bad).push_back({it->second.internal, t.number});
+      (r < n_good ? good : bad).add(std::span(&it->second.internal, 1), t.number);
     }
-    if (const auto* c = std::get_if<CategoricalDistribution>(&distribution)) {
-      return sample_categorical(c->choices.size(), good, bad, rng);
-    }
-    return sample_numeric(distribution, good, bad, rng);
+    const Distribution* space[] = {&distribution};
+    return best_candidate(space, good, bad, rng)[0];
   }
 
  private:
-  struct Observation {
-    double internal;
-    std::int64_t number;
+  /// Whether TPE models the space: more than one value, a range whose width is a finite double.
+  static bool modelled(const Distribution& distribution) {
+    if (std::holds_alternative<CategoricalDistribution>(distribution)) return true;
+    const detail::NumericSpace s = detail::numeric_space(distribution);
+    return s.high > s.low && std::isfinite(s.hi - s.lo);
+  }
+
+  std::size_t good_count(std::size_t ranked) const {
+    return std::min<std::size_t>(std::size_t(std::ceil(m_options.gamma * double(ranked))),
+                                 std::size_t(m_options.max_good));
+  }
+
+  /// The candidate from l with the largest l(x) / g(x).
+  std::vector<double> best_candidate(std::span<const Distribution* const> space,
+                                     const detail::Observations& good,
+                                     const detail::Observations& bad, std::mt19937_64& rng) const {
+    const detail::ParzenOptions parzen{
+        m_options.prior_weight, m_options.bandwidth == Bandwidth::scott,
+        m_options.consider_endpoints, m_options.equal_height_kernels};
+    const detail::ParzenEstimator l(space, good, age_weights(good.numbers), parzen);
+    const detail::ParzenEstimator g(space, bad, age_weights(bad.numbers), parzen);
+    std::vector<double> best, x;
+    double best_score = -std::numeric_limits<double>::infinity();
+    for (int c = 0; c < m_options.n_ei_candidates; ++c) {
+      l.sample(rng, x);
+      const double score = l.log_pdf(x) - g.log_pdf(x);
+      if (best.empty() || score > best_score) best = x, best_score = score;
+    }
+    return best;
+  }
+
+  /// Parameter `name` of the joint draw for trial `number`, or nothing when the parameter is not
+  /// in the space every ranked trial shares (or is asked for over another space).
+  std::optional<double> joint_value(const std::vector<FrozenTrial>& history, Direction direction,
+                                    std::int64_t number, const std::string& name,
+                                    const Distribution& distribution) {
+    std::unique_lock lock(m_joint_mutex);
+    auto it = std::find_if(m_joint.begin(), m_joint.end(), [&](const Joint& j) {
+      return j.number == number && j.history == history.size();
+    });
+    if (it == m_joint.end()) {
+      lock.unlock();  // drawing takes the time: let other trials' threads in meanwhile
+      Joint drawn = draw_joint(rank(history, direction), number);
+      drawn.history = history.size();
+      lock.lock();
+      m_joint.push_back(std::move(drawn));
+      if (m_joint.size() > 256) m_joint.pop_front();  // trials in flight at once, at most
+      it = std::prev(m_joint.end());
+    }
+    const auto found = it->values.find(name);
+    if (found == it->values.end() || found->second.first != distribution) return std::nullopt;
+    return found->second.second;
+  }
+
+  struct Joint {
+    std::int64_t number = -1;
+    std::size_t history = 0;
+    std::map<std::string, std::pair<Distribution, double>> values;  ///< space and value by name
   };
-  using Observations = std::vector<Observation>;
+
+  /// One draw over the intersection search space: the parameters every ranked trial has, each
+  /// over one space, that TPE models.
+  Joint draw_joint(const std::vector<const FrozenTrial*>& ranked, std::int64_t number) const {
+    Joint out;
+    out.number = number;
+    std::vector<std::string> names;
+    std::vector<const Distribution*> space;
+    for (const auto& entry : ranked.front()->params) {
+      const std::string& name = entry.first;
+      const Param& param = entry.second;
+      const bool shared = std::all_of(ranked.begin(), ranked.end(), [&](const FrozenTrial* t) {
+        const auto it = t->params.find(name);
+        return it != t->params.end() && it->second.distribution == param.distribution &&
+               contains(param.distribution, it->second.internal);
+      });
+      if (shared && modelled(param.distribution)) {
+        names.push_back(name);
+        space.push_back(&param.distribution);
+      }
+    }
+    if (names.empty()) return out;
+    detail::Observations good{.dims = names.size()}, bad{.dims = names.size()};
+    const std::size_t n_good = good_count(ranked.size());
+    std::vector<double> row(names.size());
+    for (std::size_t r = 0; r < ranked.size(); ++r) {
+      for (std::size_t d = 0; d < names.size(); ++d) {
+        row[d] = ranked[r]->params.at(names[d]).internal;
+      }
+      (r < n_good ? good : bad).add(row, ranked[r]->number);
+    }
+    // A stream of its own: no parameter's generator (keyed by name) draws the same numbers.
+    auto rng = detail::param_rng(m_options.seed ^ 0x6a09e667f3bcc909ull, number, "\x01joint");
+    const auto values = best_candidate(space, good, bad, rng);
+    for (std::size_t d = 0; d < names.size(); ++d) {
+      out.values.emplace(names[d], std::pair(*space[d], values[d]));
+    }
+    return out;
+  }
+
+  /// Whether a finished trial takes part: complete with a value, or pruned after a report.
+  static bool rankable(const FrozenTrial& t) {
+    return (t.state == TrialState::complete && !std::isnan(t.value)) ||
+           (t.state == TrialState::pruned && !t.intermediate.empty());
+  }
 
   /// Complete trials best first, then pruned ones: further first, then by their last report.
-  static std::vector<const FrozenTrial*> rank(const std::vector<FrozenTrial>& history, Direction d) {
+  static std::vector<const FrozenTrial*> rank(const std::vector<FrozenTrial>& history,
+                                              Direction d) {
     std::vector<const FrozenTrial*> complete, pruned;
     for (const auto& t : history) {
-      if (t.state == TrialState::complete && !std::isnan(t.value)) complete.push_back(&t);
-      if (t.state == TrialState::pruned && !t.intermediate.empty()) pruned.push_back(&t);
+      if (!rankable(t)) continue;
+      (t.state == TrialState::complete ? complete : pruned).push_back(&t);
     }
-    std::stable_sort(complete.begin(), complete.end(),
-                     [d](const FrozenTrial* a, const FrozenTrial* b) { return better(d, a->value, b->value); });
+    std::stable_sort(
+        complete.begin(), complete.end(),
+        [d](const FrozenTrial* a, const FrozenTrial* b) { return better(d, a->value, b->value); });
     std::stable_sort(pruned.begin(), pruned.end(), [d](const FrozenTrial* a, const FrozenTrial* b) {
       if (a->last_step() != b->last_step()) return a->last_step() > b->last_step();
       return better(d, a->intermediate.rbegin()->second, b->intermediate.rbegin()->second);
@@ -107,171 +253,26 @@ class TpeSampler : public Sampler {
     return complete;
   }
 
-  /// Weights by age: 1 for the newest 25, a ramp from 1/n up to 1 for the older ones.
-  static std::vector<double> age_weights(const Observations& obs) {
-    std::vector<double> w(obs.size(), 1.0);
+  /// Weights by age (by trial number): 1 for the newest 25, a ramp from 1/n up to 1 for the
+  /// older ones.
+  static std::vector<double> age_weights(const std::vector<std::int64_t>& numbers) {
+    std::vector<double> w(numbers.size(), 1.0);
     constexpr std::size_t flat = 25;
-    if (obs.size() <= flat) return w;
-    std::vector<std::size_t> order(obs.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::sort(order.begin(), order.end(), [&](auto a, auto b) { return obs[a].number < obs[b].number; });
-    const std::size_t ramp = obs.size() - flat;
-    const double n = double(obs.size());
+    if (numbers.size() <= flat) return w;
+    std::vector<std::size_t> order(numbers.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::sort(order.begin(), order.end(), [&](auto a, auto b) { return numbers[a] < numbers[b]; });
+    const std::size_t ramp = numbers.size() - flat;
+    const double n = double(numbers.size());
     for (std::size_t k = 0; k < ramp; ++k) {
       w[order[k]] = ramp == 1 ? 1.0 / n : 1.0 / n + (1.0 - 1.0 / n) * double(k) / double(ramp - 1);
     }
     return w;
   }
 
-  // ---- categorical ------------------------------------------------------------------------------
-
-  std::vector<double> categorical_density(std::size_t k, const Observations& obs) const {
-    std::vector<double> p(k, m_options.prior_weight / double(k));
-    const auto w = age_weights(obs);
-    for (std::size_t i = 0; i < obs.size(); ++i) p[std::size_t(obs[i].internal)] += w[i];
-    const double total = std::accumulate(p.begin(), p.end(), 0.0);
-    for (auto& v : p) v /= total;
-    return p;
-  }
-
-  double sample_categorical(std::size_t k, const Observations& good, const Observations& bad,
-                            std::mt19937_64& rng) const {
-    const auto l = categorical_density(k, good), g = categorical_density(k, bad);
-    std::discrete_distribution<std::size_t> draw(l.begin(), l.end());
-    std::size_t best = 0;
-    double best_score = -std::numeric_limits<double>::infinity();
-    for (int c = 0; c < m_options.n_ei_candidates; ++c) {
-      const std::size_t x = draw(rng);
-      const double score = std::log(l[x]) - std::log(g[x]);
-      if (score > best_score) best = x, best_score = score;
-    }
-    return double(best);
-  }
-
-  // ---- numeric ----------------------------------------------------------------------------------
-
-  /// The space a numeric parameter is modelled in: [lo, hi], log or not, bins of `half` each side
-  /// of a grid point (0: continuous).
-  struct Space {
-    double lo, hi;
-    bool log;
-    double step;  ///< grid step of the external value; 0: continuous
-    double low, high;  ///< external bounds
-    const IntDistribution* integer = nullptr;  ///< set for int spaces
-
-    double to_model(double v) const { return log ? std::log(v) : v; }
-    double from_model(double x) const {
-      double v = log ? std::exp(x) : x;
-      if (integer) return double(integer->nearest(v));  // exact: doubles lose int64 grids past 2^53
-      if (step > 0) v = low + std::round((v - low) / step) * step;
-      return std::clamp(v, low, high);
-    }
-    /// The bin of grid point v in model space.
-    std::pair<double, double> bin(double v) const {
-      return {to_model(v - step / 2), to_model(v + step / 2)};
-    }
-  };
-
-  static Space space_of(const Distribution& distribution) {
-    if (const auto* f = std::get_if<FloatDistribution>(&distribution)) {
-      if (f->step > 0) return {f->low - f->step / 2, f->high + f->step / 2, false, f->step, f->low, f->high};
-      if (f->log) return {std::log(f->low), std::log(f->high), true, 0, f->low, f->high};
-      return {f->low, f->high, false, 0, f->low, f->high};
-    }
-    const auto& i = std::get<IntDistribution>(distribution);
-    const double lo = double(i.low), hi = double(i.high), s = double(i.step);
-    if (i.log) return {std::log(lo - 0.5), std::log(hi + 0.5), true, 1, lo, hi, &i};
-    return {lo - s / 2, hi + s / 2, false, s, lo, hi, &i};
-  }
-
-  struct Mixture {
-    std::vector<double> weight, mu, sigma, mass;  ///< mass: of each normal inside [lo, hi]
-  };
-
-  static double phi(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
-
-  Mixture parzen(const Space& s, const Observations& obs) const {
-    const double range = s.hi - s.lo;
-    Mixture m;
-    const auto w = age_weights(obs);
-    std::vector<std::size_t> order(obs.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::vector<double> x(obs.size());
-    for (std::size_t i = 0; i < obs.size(); ++i) x[i] = s.to_model(obs[i].internal);
-    std::sort(order.begin(), order.end(), [&](auto a, auto b) { return x[a] < x[b]; });
-    const double min_sigma = range / std::min(100.0, 1.0 + double(obs.size()));
-    for (std::size_t k = 0; k < order.size(); ++k) {
-      // The outermost ones look inward only: the distance to the range's end would make an
-      // observation near the middle of a wide range as vague as the prior.
-      const double here = x[order[k]];
-      const double left = k == 0 ? 0.0 : here - x[order[k - 1]];
-      const double right = k + 1 == order.size() ? 0.0 : x[order[k + 1]] - here;
-      m.mu.push_back(here);
-      m.sigma.push_back(std::clamp(std::max(left, right), min_sigma, range));
-      m.weight.push_back(w[order[k]]);
-    }
-    m.mu.push_back((s.lo + s.hi) / 2);  // the prior
-    m.sigma.push_back(range);
-    m.weight.push_back(m_options.prior_weight);
-    const double total = std::accumulate(m.weight.begin(), m.weight.end(), 0.0);
-    for (std::size_t i = 0; i < m.mu.size(); ++i) {
-      m.weight[i] /= total;
-      m.mass.push_back(std::max(phi((s.hi - m.mu[i]) / m.sigma[i]) - phi((s.lo - m.mu[i]) / m.sigma[i]), 1e-300));
-    }
-    return m;
-  }
-
-  /// log density of the mixture at external value v (log mass of v's bin on grids).
-  static double log_density(const Mixture& m, const Space& s, double v) {
-    double total = 0;
-    if (s.step > 0) {
-      auto [a, b] = s.bin(v);
-      a = std::max(a, s.lo), b = std::min(b, s.hi);
-      for (std::size_t i = 0; i < m.mu.size(); ++i) {
-        total += m.weight[i] * (phi((b - m.mu[i]) / m.sigma[i]) - phi((a - m.mu[i]) / m.sigma[i])) / m.mass[i];
-      }
-    } else {
-      const double x = s.to_model(v);
-      constexpr double inv_sqrt_2pi = 0.3989422804014327;
-      for (std::size_t i = 0; i < m.mu.size(); ++i) {
-        const double z = (x - m.mu[i]) / m.sigma[i];
-        total += m.weight[i] * inv_sqrt_2pi * std::exp(-0.5 * z * z) / (m.sigma[i] * m.mass[i]);
-      }
-    }
-    return std::log(std::max(total, 1e-300));
-  }
-
-  /// A draw from the mixture truncated to [lo, hi], as an external value.
-  static double draw(const Mixture& m, const Space& s, std::mt19937_64& rng) {
-    std::discrete_distribution<std::size_t> pick(m.weight.begin(), m.weight.end());
-    const std::size_t i = pick(rng);
-    std::normal_distribution<double> normal(m.mu[i], m.sigma[i]);
-    // Every centre lies in [lo, hi] and sigma <= hi - lo, so at least a third of the draws land
-    // inside: 64 misses in a row is beyond 1e-11.
-    for (int attempt = 0; attempt < 64; ++attempt) {
-      const double x = normal(rng);
-      if (x >= s.lo && x <= s.hi) return s.from_model(x);
-    }
-    return s.from_model(std::clamp(m.mu[i], s.lo, s.hi));
-  }
-
-  double sample_numeric(const Distribution& distribution, const Observations& good,
-                        const Observations& bad, std::mt19937_64& rng) const {
-    const Space s = space_of(distribution);
-    if (!(s.hi > s.lo)) return s.low;  // a single value
-    // Normals over a range wider than the largest double have infinite sigmas: draw uniformly.
-    if (!std::isfinite(s.hi - s.lo)) return detail::sample_uniform(distribution, rng);
-    const Mixture l = parzen(s, good), g = parzen(s, bad);
-    double best = s.low, best_score = -std::numeric_limits<double>::infinity();
-    for (int c = 0; c < m_options.n_ei_candidates; ++c) {
-      const double v = draw(l, s, rng);
-      const double score = log_density(l, s, v) - log_density(g, s, v);
-      if (score > best_score) best = v, best_score = score;
-    }
-    return best;
-  }
-
   Options m_options;
+  std::mutex m_joint_mutex;
+  std::deque<Joint> m_joint;  ///< the joint draws of the latest trials
 };
 
 }  // namespace descent::tune
