@@ -2,7 +2,7 @@
 // Two layers descent does not ship, written the way a user adds their own: a class derived from
 // descent::nn::Module (descent/nn/module.hpp), added to a Sequential like Dense. Their backward
 // passes are checked against finite differences by descent::nn::check_gradients (see
-// examples/custom_layer.cpp and tests/extension_test.cpp).
+// examples/custom_layer.cpp and tests/nn_test.cpp).
 
 #include <descent/nn.hpp>
 

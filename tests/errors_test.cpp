@@ -1,18 +1,12 @@
 // Bad input raises std::invalid_argument (std::out_of_range for a missing group) whose message
-// names what was wrong; nothing crashes and nothing is half-applied. Every kind of fault is a
-// descent::Error as well as its standard exception.
+// names what was wrong; nothing crashes and nothing is half-applied. (That every kind of fault is
+// also a descent::Error: io_test.cpp, which has every module at hand.)
 
-#include <descent/data.hpp>
-#include <descent/io.hpp>
-#include <descent/nn.hpp>
 #include <descent/optim.hpp>
 
 #include <catch2/catch.hpp>
 
-#include <filesystem>
-#include <functional>
 #include <limits>
-#include <string>
 
 using Catch::Matchers::Contains;
 
@@ -164,45 +158,4 @@ TEST_CASE("Schedules and clipping refuse nonsense arguments", "[errors]") {
   CHECK_THROWS_WITH(descent::clip_by_norm(g, -1), Contains("max_norm"));
   CHECK_THROWS_WITH(descent::clip_by_value(g, not_a_number), Contains("limit"));
   CHECK(g == Eigen::VectorXd::Ones(3));
-}
-
-namespace {
-
-/// The message of the descent::Error that f throws, checking that it is also a Std ("" if f
-/// throws nothing).
-template <class Std>
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const descent::Error& e) {
-    CHECK(dynamic_cast<const Std*>(&e) != nullptr);
-    return e.what();
-  }
-  return "";
-}
-
-}  // namespace
-
-TEST_CASE("Every kind of fault is a descent::Error and its standard exception", "[errors]") {
-  namespace fs = std::filesystem;
-  CHECK_THAT(error_of<std::invalid_argument>([] { descent::make_optimizer<float>("adamax"); }),
-             Contains("unknown optimizer 'adamax'"));
-  CHECK_THAT(error_of<std::invalid_argument>([] { descent::Adam<float>({.beta1 = 2}); }),
-             Contains("beta1 must be in [0, 1), got 2"));
-  descent::nn::Sequential<float> net(4);
-  CHECK_THAT(error_of<std::length_error>([&] { net.add(descent::nn::Dense{Eigen::Index{1} << 62}); }),
-             Contains("Dense: layer 0"));
-  CHECK_THAT(error_of<std::out_of_range>([&] { (void)net.layer(3); }), Contains("no layer 3"));
-  auto opt = descent::make_optimizer<float>("sgd");
-  CHECK_THAT(error_of<std::out_of_range>([&] { (void)opt.params(2); }),
-             Contains("no parameter group 2"));
-  CHECK_THAT(error_of<std::logic_error>([&] { (void)net.input_gradient(); }),
-             Contains("call backward(grad, true) first"));
-  const fs::path nowhere = fs::temp_directory_path() / "descent-no-such-dir" / "file";
-  CHECK_THAT(error_of<std::runtime_error>([&] { descent::io::write_file_atomically(nowhere, "x"); }),
-             Contains("cannot write") && Contains("descent-no-such-dir"));
-  CHECK_THAT(error_of<std::runtime_error>([&] { descent::data::load_csv<float>(nowhere); }),
-             Contains("descent-no-such-dir"));
-  CHECK_THAT(error_of<descent::data::DataError>([&] { descent::io::load_checkpoint(nowhere, net); }),
-             Contains("cannot read"));
 }

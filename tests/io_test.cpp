@@ -1,7 +1,8 @@
 // Checkpoints: they round-trip exactly, a resumed fit() ends with the very weights of one that
 // never stopped (every optimizer, dropout, schedules), every kind of damaged or mismatched file
 // is refused with a message that names the problem, a failed write leaves the old file whole;
-// and the NumPy export writes what numpy.load expects.
+// and the NumPy export writes what numpy.load expects. And every kind of fault, in any module, is a
+// descent::Error as well as its standard exception.
 
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -12,6 +13,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <descent/data.hpp>
 #include <descent/io.hpp>
 #include <descent/nn.hpp>
 #include "spirals.hpp"
@@ -19,6 +21,7 @@
 #include "../examples/custom_layers.hpp"
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <numbers>
 #include <optional>
@@ -688,4 +691,45 @@ TEST_CASE("The checkpoint CRC-32 is gzip's and PNG's", "[io]") {
   CHECK(descent::io::detail::crc32(reinterpret_cast<const unsigned char*>(digits.data()),
                                    digits.size()) == 0xCBF43926u);
   CHECK(descent::io::detail::crc32(nullptr, 0) == 0u);
+}
+
+namespace {
+
+/// The message of the descent::Error that f throws, checking that it is also a Std ("" if f
+/// throws nothing).
+template <class Std>
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const descent::Error& e) {
+    CHECK(dynamic_cast<const Std*>(&e) != nullptr);
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("Every kind of fault is a descent::Error and its standard exception", "[errors]") {
+  namespace fs = std::filesystem;
+  CHECK_THAT(error_of<std::invalid_argument>([] { descent::make_optimizer<float>("adamax"); }),
+             Contains("unknown optimizer 'adamax'"));
+  CHECK_THAT(error_of<std::invalid_argument>([] { descent::Adam<float>({.beta1 = 2}); }),
+             Contains("beta1 must be in [0, 1), got 2"));
+  descent::nn::Sequential<float> net(4);
+  CHECK_THAT(error_of<std::length_error>([&] { net.add(descent::nn::Dense{Eigen::Index{1} << 62}); }),
+             Contains("Dense: layer 0"));
+  CHECK_THAT(error_of<std::out_of_range>([&] { (void)net.layer(3); }), Contains("no layer 3"));
+  auto opt = descent::make_optimizer<float>("sgd");
+  CHECK_THAT(error_of<std::out_of_range>([&] { (void)opt.params(2); }),
+             Contains("no parameter group 2"));
+  CHECK_THAT(error_of<std::logic_error>([&] { (void)net.input_gradient(); }),
+             Contains("call backward(grad, true) first"));
+  const fs::path nowhere = fs::temp_directory_path() / "descent-no-such-dir" / "file";
+  CHECK_THAT(error_of<std::runtime_error>([&] { descent::io::write_file_atomically(nowhere, "x"); }),
+             Contains("cannot write") && Contains("descent-no-such-dir"));
+  CHECK_THAT(error_of<std::runtime_error>([&] { descent::data::load_csv<float>(nowhere); }),
+             Contains("descent-no-such-dir"));
+  CHECK_THAT(error_of<descent::data::DataError>([&] { descent::io::load_checkpoint(nowhere, net); }),
+             Contains("cannot read"));
 }

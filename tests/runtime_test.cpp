@@ -1,12 +1,23 @@
 // The runtime layer beyond the golden files: per-group options, state_dict round trips that resume
 // exactly, options printed so they rebuild the same optimizer; schedules and clipping values.
+// Optimizers from outside the library: the StepOptimizer concept says what a class needs (and a
+// class that lacks a member fails it), register_optimizer makes a user's class work by name like
+// the built-ins, and the runtime Optimizer follows a Matrix to its new memory when a gradient is
+// assigned a fresh result. (Through the Trainer and checkpoints: io_test.cpp.)
+
+#include "../examples/adabelief.hpp"
 
 #include <descent/optim.hpp>
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
+#include <string>
+#include <vector>
+
+using Catch::Matchers::Contains;
 
 TEST_CASE("Parameter groups keep their own learning rate and weight decay", "[runtime]") {
   Eigen::VectorXd a = Eigen::VectorXd::Ones(4), ga = Eigen::VectorXd::Ones(4);
@@ -112,4 +123,174 @@ TEST_CASE("Clipping by value, by norm and by global norm", "[runtime][clip]") {
   descent::clip_by_value(v.block(0, 0, 1, 2), 0.5);  // works on blocks too
   CHECK(v(0, 0) == 0.5f);
   CHECK(v(1, 0) == Approx(1.0f));
+}
+
+namespace {
+
+/// A class with every member StepOptimizer needs but `name`.
+template <class T>
+struct Nameless {
+  using Scalar = T;
+  struct Options {
+    T learning_rate = T(0.1);
+  };
+  struct State {
+    static constexpr auto fields() { return std::tuple{}; }
+  };
+  static constexpr auto option_fields() {
+    return std::tuple{descent::field("learning_rate", &Options::learning_rate)};
+  }
+  explicit Nameless(const Options& o = {}) : m_options(o) {}
+  const Options& options() const { return m_options; }
+  State init(const Eigen::Ref<const Eigen::ArrayX<T>>&) const { return {}; }
+  void step(Eigen::Ref<Eigen::ArrayX<T>> p, const Eigen::Ref<const Eigen::ArrayX<T>>& g,
+            State&) const {
+    p -= m_options.learning_rate * g;
+  }
+  Options m_options;
+};
+
+/// Nameless with a name: plain SGD, no weight_decay option.
+template <class T>
+struct Plain : Nameless<T> {
+  using Nameless<T>::Nameless;
+  static constexpr std::string_view name = "plain_sgd";
+};
+
+/// Another class that claims a built-in's name.
+template <class T>
+struct Impostor : Plain<T> {
+  using Plain<T>::Plain;
+  static constexpr std::string_view name = "adam";
+};
+
+/// A State field of a type no checkpoint can hold.
+template <class T>
+struct BadState : Plain<T> {
+  using Plain<T>::Plain;
+  struct State {
+    std::string note;
+    static constexpr auto fields() { return std::tuple{descent::field("note", &State::note)}; }
+  };
+  State init(const Eigen::Ref<const Eigen::ArrayX<T>>&) const { return {}; }
+  void step(Eigen::Ref<Eigen::ArrayX<T>>, const Eigen::Ref<const Eigen::ArrayX<T>>&, State&) const {
+  }
+};
+
+/// Whether descent::Adam<T> is a type at all.
+template <class T>
+concept AdamExistsFor = requires {
+  typename descent::Adam<T>::Options;
+};
+
+}  // namespace
+
+TEST_CASE("StepOptimizer accepts every built-in class and the user's, and nothing less",
+          "[extension]") {
+  STATIC_REQUIRE(descent::StepOptimizer<descent::Adam<float>>);
+  STATIC_REQUIRE(descent::StepOptimizer<descent::Nadam<double>>);
+  STATIC_REQUIRE(descent::StepOptimizer<mylab::AdaBelief<float>>);
+  STATIC_REQUIRE(descent::StepOptimizer<Plain<double>>);
+  STATIC_REQUIRE_FALSE(descent::StepOptimizer<Nameless<double>>);  // no name
+  STATIC_REQUIRE_FALSE(descent::StepOptimizer<BadState<double>>);  // a string in the State
+  // The Scalar is constrained: Adam<int> is not a type (it compiled, and threw at run time).
+  STATIC_REQUIRE_FALSE(AdamExistsFor<int>);
+  STATIC_REQUIRE(AdamExistsFor<float>);
+}
+
+TEST_CASE("A registered optimizer works by name like the built-in ones", "[extension]") {
+  CHECK(descent::register_optimizer<mylab::AdaBelief>());
+  CHECK_FALSE(
+      descent::register_optimizer<mylab::AdaBelief>());  // once is enough; again is harmless
+  const auto names = descent::optimizer_names<double>();
+  REQUIRE(names.size() >= 10);
+  CHECK(names.front() == "sgd");
+  CHECK(std::find(names.begin(), names.end(), "adabelief") != names.end());
+  CHECK_THROWS_WITH(descent::register_optimizer<Impostor<double>>(),
+                    Contains("'adam' is already taken"));
+  CHECK_THROWS_WITH(descent::make_optimizer<double>("adabelief", "beta3=1"),
+                    Contains("unknown option 'beta3'") && Contains("beta1, beta2, epsilon"));
+  CHECK_THROWS_WITH(descent::make_optimizer<double>("adabelief", "beta1=1"),
+                    Contains("beta1 must be in [0, 1)"));
+
+  // Two groups, the second with its own learning rate, against the class stepped by hand.
+  using V = Eigen::VectorXd;
+  V a = V::LinSpaced(5, -1, 1), b = V::LinSpaced(3, 2, 3), ga(5), gb(3);
+  Eigen::ArrayXd a_hand = a.array(), b_hand = b.array();
+  auto opt = descent::make_optimizer<double>("adabelief", "learning_rate=0.01,beta2=0.99");
+  opt.add_param_group({descent::parameter(a, ga, "a")});
+  opt.add_param_group({descent::parameter(b, gb, "b")}, {.learning_rate = 0.1});
+  CHECK(std::string(opt.name()) == "adabelief");
+  CHECK(opt.options(1) == "learning_rate=0.1,beta1=0.9,beta2=0.99,epsilon=1e-16,weight_decay=0");
+  const mylab::AdaBelief<double> slow({.learning_rate = 0.01, .beta2 = 0.99});
+  const mylab::AdaBelief<double> fast({.learning_rate = 0.1, .beta2 = 0.99});
+  auto sa = slow.init(a_hand), sb = fast.init(b_hand);
+  for (int t = 0; t < 7; ++t) {
+    ga = a.array().sin().matrix() + V::Constant(5, t % 3 - 1.0);
+    gb = b.array().square().matrix();
+    slow.step(a_hand, a_hand.sin() + (t % 3 - 1.0), sa);
+    fast.step(b_hand, b_hand.square(), sb);
+    opt.step();
+  }
+  CHECK((a.array() - a_hand).abs().maxCoeff() == 0);
+  CHECK((b.array() - b_hand).abs().maxCoeff() == 0);
+  const auto dict = opt.state_dict();
+  CHECK(dict.optimizer == "adabelief");
+  CHECK(dict.scalars.at("1.b.step") == 7);
+  CHECK(dict.buffers.at("0.a.exp_avg_var").size() == 5);
+}
+
+TEST_CASE("AdaBelief's first step moves each weight by learning_rate / beta1", "[extension]") {
+  // m_1 = (1 - beta1) g and s_1 = (1 - beta2) (beta1 g)^2 (+ epsilon): bias-corrected, the step is
+  // learning_rate * g / (beta1 |g|).
+  const mylab::AdaBelief<double> opt({.learning_rate = 0.01});
+  Eigen::ArrayXd w = Eigen::ArrayXd::Constant(3, 1.0), g(3);
+  g << 2.0, -0.5, 1e-3;
+  auto state = opt.init(w);
+  opt.step(w, g, state);
+  CHECK(w(0) == Approx(1 - 0.01 / 0.9).epsilon(1e-9));
+  CHECK(w(1) == Approx(1 + 0.01 / 0.9).epsilon(1e-9));
+  CHECK(w(2) == Approx(1 - 0.01 / 0.9).epsilon(1e-9));
+}
+
+TEST_CASE("An optimizer without weight_decay refuses to be given one", "[extension]") {
+  descent::register_optimizer<Plain>();
+  auto opt = descent::make_optimizer<float>("plain_sgd");
+  CHECK_FALSE(opt.has_weight_decay());
+  Eigen::VectorXf w = Eigen::VectorXf::Ones(2), g = Eigen::VectorXf::Ones(2);
+  CHECK_THROWS_WITH(opt.add_param_group({descent::parameter(w, g)}, {.weight_decay = 0.1f}),
+                    Contains("has no weight_decay option"));
+  opt.add_param_group({descent::parameter(w, g)});
+  CHECK_THROWS_WITH(opt.weight_decay(0), Contains("plain_sgd has no weight_decay option"));
+  opt.step();
+  CHECK(w(0) == Approx(0.9f));
+}
+
+TEST_CASE("Assigning a new gradient to a Matrix between steps is safe", "[extension]") {
+  // `g = grad_of(w)` moves the result's buffer into g and frees g's old one. The optimizer looks
+  // g's memory up again at every step, so it reads the new gradient, not freed memory.
+  using V = Eigen::VectorXd;
+  const auto grad_of = [](const V& w) -> V { return 2.0 * (w - V::Constant(w.size(), 3.0)); };
+  V w = V::Zero(4), g = V::Zero(4);
+  auto opt = descent::make_optimizer<double>("adam", "learning_rate=0.1");
+  opt.add_param_group({descent::parameter(w, g, "w")});
+  V w_hand = V::Zero(4);
+  const descent::Adam<double> adam({.learning_rate = 0.1});
+  auto state = adam.init(w_hand);
+  for (int t = 0; t < 200; ++t) {
+    g = grad_of(w);
+    opt.step();
+    adam.step(w_hand, grad_of(w_hand), state);
+  }
+  CHECK((w - w_hand).cwiseAbs().maxCoeff() == 0);
+  CHECK((w.array() - 3.0).abs().maxCoeff() < 1e-3);
+
+  // The value may move too; a change of size is refused, naming the tensor.
+  w = V(w);
+  opt.step();
+  g = V::Zero(5);
+  CHECK_THROWS_WITH(opt.step(), Contains("parameter w's gradient holds 5 values now, 4 when"));
+  g = V::Zero(4);
+  w = V::Zero(3);
+  CHECK_THROWS_WITH(opt.zero_grad(), Contains("parameter w's value holds 3 values now"));
 }

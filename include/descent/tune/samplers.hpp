@@ -36,7 +36,7 @@ namespace detail {
 /// A generator of its own for each (seed, trial number, parameter name).
 inline std::mt19937_64 param_rng(std::uint64_t seed, std::int64_t number, std::string_view name) {
   std::uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a of the name
-  for (const unsigned char c : name) h = (h ^ c) * 0x100000001b3ull;
+  for (const char c : name) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
   using descent::detail::splitmix64;
   return std::mt19937_64(splitmix64(splitmix64(seed) ^ splitmix64(std::uint64_t(number) + h)));
 }

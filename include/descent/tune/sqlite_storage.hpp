@@ -63,7 +63,8 @@ inline bool on_read_only_file_system(const std::string& path) {
 inline std::string sqlite_uri(const std::string& path) {
   static constexpr char hex[] = "0123456789ABCDEF";
   std::string out = "file:";
-  for (const unsigned char c : path) {
+  for (const char ch : path) {
+    const auto c = static_cast<unsigned char>(ch);
     if (std::isalnum(c) || c == '/' || c == '.' || c == '-' || c == '_' || c == '~') {
       out += char(c);
     } else {
