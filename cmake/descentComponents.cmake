@@ -6,8 +6,10 @@
 #   data  <descent/data.hpp> (gzip-compressed IDX and CSV files) and the umbrella
 #         <descent/descent.hpp>: zlib (Debian zlib1g-dev)
 #   tune  <descent/tune.hpp>: SQLite 3 (libsqlite3-dev); PostgreSQL storage where libpq is found
+#   compiled  descent::compiled, the static library of common instantiations: nothing more, but
+#         only where descent was built and installed with -DDESCENT_COMPILED=ON
 
-set(descent_all_components data tune)
+set(descent_all_components data tune)  # those with packages of their own
 
 # Looks for what component <comp> needs; extra arguments (QUIET) go to find_package. Sets
 # descent_<comp>_FOUND, and descent_<comp>_NEEDS to what is missing when it is false.

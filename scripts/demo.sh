@@ -16,7 +16,7 @@ if ! (require_packages dataset-fashion-mnist); then
   echo "demo.sh: going on without Fashion-MNIST; the showdown will use synthetic data."
 fi
 
-configure -DDESCENT_BUILD_EXAMPLES=ON
+configure -DDESCENT_BUILD_EXAMPLES=ON -DDESCENT_COMPILED=ON  # the compiled mode: a faster build
 cmake --build build -j"$(nproc)" --target trajectories showdown
 ./build/examples/trajectories --out build/trajectories
 echo

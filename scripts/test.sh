@@ -1,6 +1,8 @@
 #!/bin/sh
 # Checks the headers' format (.clang-format), builds everything in Release into build/, the API
-# reference (it fails on an undocumented public name), and runs every test through ctest. Then
+# reference (it fails on an undocumented public name), and runs every test through ctest. Every
+# build uses the compiled mode (descent::compiled: the heavy instantiations built once, not in
+# every program); the README's examples are also built header-only, as users build them. Then
 # runs the whole suite again, examples included, under AddressSanitizer + UndefinedBehaviorSanitizer
 # (one combined build in build-asan/), and the thread tests under ThreadSanitizer (build-tsan/).
 # Sanitizer builds are compiled by clang (a tenth of g++'s time and memory for a sanitized build
@@ -35,7 +37,8 @@ tsan_dir=${TSAN_DIR:-build-tsan}
 
 start=$(date +%s)
 if [ "$sanitizers" != only ]; then
-  configure -DDESCENT_BUILD_TESTS=ON -DDESCENT_BUILD_EXAMPLES=ON -DDESCENT_BUILD_BENCH=ON
+  configure -DDESCENT_BUILD_TESTS=ON -DDESCENT_BUILD_EXAMPLES=ON -DDESCENT_BUILD_BENCH=ON \
+            -DDESCENT_COMPILED=ON
   cmake --build build -j"$(nproc)"
   cmake --build build --target docs  # fails on any undocumented public name
   ctest --test-dir build --output-on-failure -j"$(nproc)"
@@ -49,6 +52,7 @@ configure_sanitized() {
         -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 $line_tables" \
         -DCMAKE_CXX_FLAGS="$2 -fno-omit-frame-pointer" -DDESCENT_BUILD_TESTS=ON \
         -DDESCENT_TEST_COMPILE_OPTIONS=-O0 -DDESCENT_BUILD_EXAMPLES=ON -DDESCENT_BUILD_BENCH=OFF \
+        -DDESCENT_COMPILED=ON \
         -DDESCENT_INSTALL=OFF -DDESCENT_SKIP_PACKAGING_TESTS=ON >"$1.log" 2>&1 ||
     { cat "$1.log" >&2; echo "error: cmake configure of $1 failed (log above)" >&2; exit 1; }
   rm -f "$1.log"

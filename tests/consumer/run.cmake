@@ -2,7 +2,8 @@
 # know `find_package(descent CONFIG)`: every README/docs snippet (tests/consumer), and an
 # optimizer-only program with zlib and SQLite out of reach (tests/consumer/optim_only). Then
 # configures docs/getting-started.md's CMakeLists.txt as written.
-# Inputs: BINARY_DIR (descent's build tree), WORK_DIR, EXTRACT (extract_snippets), MARKDOWN (list).
+# Inputs: BINARY_DIR (descent's build tree), WORK_DIR, EXTRACT (extract_snippets), MARKDOWN (list),
+# COMPILED (descent was built with -DDESCENT_COMPILED=ON: the snippets link descent::compiled).
 
 file(REMOVE_RECURSE ${WORK_DIR})
 set(prefix ${WORK_DIR}/prefix)
@@ -36,7 +37,8 @@ run(${EXTRACT} ${WORK_DIR}/snippets ${markdown})
 message(STATUS "extracted ${last_output}")
 
 run(${CMAKE_COMMAND} -S ${CMAKE_CURRENT_LIST_DIR} -B ${WORK_DIR}/build
-    -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=${prefix} -DSNIPPET_DIR=${WORK_DIR}/snippets)
+    -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=${prefix} -DSNIPPET_DIR=${WORK_DIR}/snippets
+    -DWITH_COMPILED=${COMPILED})
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/build -j2)
 
 file(GLOB snippets ${WORK_DIR}/snippets/*.cpp)
@@ -44,6 +46,10 @@ foreach(src ${snippets})
   get_filename_component(name ${src} NAME_WE)
   run(${WORK_DIR}/build/${name})
   message(STATUS "${name} ran")
+  if(EXISTS ${WORK_DIR}/build/${name}_header_only)
+    run(${WORK_DIR}/build/${name}_header_only)
+    message(STATUS "${name}_header_only ran")
+  endif()
 endforeach()
 
 # Unoptimized (no build type): it only has to compile, link and take one step.

@@ -122,11 +122,7 @@ class OptimizerRegistry {
   }
 
  private:
-  OptimizerRegistry() {
-    [&]<class... O>(OptimizerList<O...>) {
-      (m_entries.push_back(registration<O>()), ...);
-    }(BuiltinOptimizers<Scalar>{});
-  }
+  OptimizerRegistry();  // defined below: not inline, so the compiled mode can instantiate it once
 
   std::string joined_names() const {
     std::string text;
@@ -137,6 +133,19 @@ class OptimizerRegistry {
   mutable std::mutex m_mutex;
   std::vector<RegisteredOptimizer<Scalar>> m_entries;
 };
+
+// The built-ins, registered from the start.
+template <class Scalar>
+OptimizerRegistry<Scalar>::OptimizerRegistry() {
+  [&]<class... O>(OptimizerList<O...>) {
+    (m_entries.push_back(registration<O>()), ...);
+  }(BuiltinOptimizers<Scalar>{});
+}
+
+#ifdef DESCENT_COMPILED_LIB
+extern template class OptimizerRegistry<float>;
+extern template class OptimizerRegistry<double>;
+#endif
 
 template <StepOptimizer O>
 bool add_to_registry() {
