@@ -119,7 +119,7 @@ Settings parse(int argc, char** argv) {
       if (s.storage.rfind("sqlite:", 0) == 0) {
         ex::require_writable_file(flag, s.storage.substr(7));
       } else if (s.storage.rfind("postgresql://", 0) == 0 || s.storage.rfind("postgres://", 0) == 0) {
-        if (!tune::has_postgresql) ex::flag_error(flag, "this build has no PostgreSQL storage (install libpq-dev, reconfigure)");
+        if (!tune::has_postgresql()) ex::flag_error(flag, "this build has no PostgreSQL storage (install libpq-dev, reconfigure)");
       } else if (s.storage != "memory") {
         ex::flag_error(flag, "'" + s.storage + "' is none of sqlite:FILE, postgresql://USER@HOST:PORT/DB, memory");
       }

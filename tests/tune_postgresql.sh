@@ -1,8 +1,8 @@
 #!/bin/sh
 # Starts a throwaway PostgreSQL server (initdb into a temporary folder, listening on 127.0.0.1
 # only), runs two tune workers on one study at once, kills a third in the middle of a trial, and
-# checks the stored trials: 40 complete, 1 failed, numbers 0..40 each used once; then forges values
-# with psql and checks how they read back.
+# checks the stored trials: 40 complete, 1 failed, numbers 0..40 each used once; then checks the
+# schema version, forges values with psql and checks how they read back.
 # Usage: tune_postgresql.sh TUNE_WORKER. Exit 77 (skipped) when PostgreSQL cannot be installed.
 set -eu
 worker=$1
@@ -74,18 +74,35 @@ hang=""
 
 "$worker" check "$url" shared 40 1
 
+# The database records schema version 1. One from before versions were recorded (no descent_meta)
+# opens and gets it recorded; one of another version is refused, naming it and both versions.
+psql() { "$bin/psql" -q -v ON_ERROR_STOP=1 "$url" -c "$1"; }
+version() { "$bin/psql" -qtA -v ON_ERROR_STOP=1 "$url" -c "SELECT value FROM descent_meta WHERE key = 'schema_version'"; }
+[ "$(version)" = 1 ] || { echo "error: schema version '$(version)', not 1" >&2; exit 1; }
+psql "DROP TABLE descent_meta"
+"$worker" check "$url" shared 40 1 >/dev/null
+[ "$(version)" = 1 ] || { echo "error: a database without a version got '$(version)', not 1" >&2; exit 1; }
+# expect_refused WHAT PATTERN: the worker's check fails, with an error matching PATTERN.
+expect_refused() {
+  if "$worker" check "$url" shared 40 1 >/dev/null 2>"$tmp/refused.err"; then
+    echo "error: $1 was read without an error" >&2
+    exit 1
+  fi
+  grep -q "$2" "$tmp/refused.err" ||
+    { cat "$tmp/refused.err"; echo "error: the error about $1 does not name it" >&2; exit 1; }
+}
+psql "UPDATE descent_meta SET value = '2' WHERE key = 'schema_version'"
+expect_refused "a database of schema version 2" \
+  "PostgreSQL at '$url' has schema version 2; this build of descent reads version 1"
+psql "UPDATE descent_meta SET value = '1' WHERE key = 'schema_version'"
+
 # Values read back are checked as SQLite's are: an infinite result reads back as itself (not 0),
 # and a forged parameter outside its space is refused, naming the study, trial and parameter.
-psql() { "$bin/psql" -q -v ON_ERROR_STOP=1 "$url" -c "$1"; }
 trial_id="(SELECT id FROM trials WHERE number = 1 AND study_id = (SELECT id FROM studies WHERE name = 'shared'))"
 psql "UPDATE trials SET value = '-Infinity' WHERE id = $trial_id"
 "$worker" check "$url" shared 40 1 >"$tmp/check.out"
 grep -q "best trial 1, value -inf," "$tmp/check.out" || { cat "$tmp/check.out"; echo "error: -Infinity did not read back" >&2; exit 1; }
 psql "UPDATE params SET value = 7 WHERE name = 'x' AND trial_id = $trial_id"
-if "$worker" check "$url" shared 40 1 >/dev/null 2>"$tmp/check.err"; then
-  echo "error: a parameter outside its space was read back without an error" >&2
-  exit 1
-fi
-grep -q 'study "shared", trial 1, parameter "x": value 7 is outside' "$tmp/check.err" ||
-  { cat "$tmp/check.err"; echo "error: the forged parameter's error does not name it" >&2; exit 1; }
+expect_refused "a parameter outside its space" \
+  'study "shared", trial 1, parameter "x": value 7 is outside'
 echo "1 passed, 0 failed"

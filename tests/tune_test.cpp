@@ -567,6 +567,26 @@ TEST_CASE("open_storage makes a storage from its address and names a bad one") {
   CHECK_THROWS_WITH(tune::SqliteStorage("/nonexistent-dir/x.db"), Catch::Contains("/nonexistent-dir/x.db"));
 }
 
+TEST_CASE("has_postgresql() says whether DESCENT_TUNE_POSTGRESQL was on, and postgresql:// then connects") {
+#ifdef DESCENT_TUNE_POSTGRESQL
+  CHECK(tune::has_postgresql());
+#else
+  CHECK_FALSE(tune::has_postgresql());
+#endif
+  // Nothing listens on port 1: with the storage, the error is the connection's, naming the address.
+  for (const std::string url : {"postgresql://nobody@127.0.0.1:1/none?connect_timeout=5",
+                                "postgres://nobody@127.0.0.1:1/none?connect_timeout=5"}) {
+    INFO(url);
+    const auto message = message_of([&] { tune::open_storage(url); });
+    if (tune::has_postgresql()) {
+      CHECK_THAT(message, Catch::Contains("cannot connect to PostgreSQL at '" + url + "'") ||
+                              Catch::Equals("(no exception)"));
+    } else {
+      CHECK_THAT(message, Catch::Contains("no PostgreSQL storage") && Catch::Contains("libpq-dev"));
+    }
+  }
+}
+
 TEST_CASE("Two processes on one SQLite study never share a trial number") {
   TempFile file("tune_two");
   { tune::SqliteStorage create(file.path.string()); }  // the schema, before the fork
@@ -907,6 +927,81 @@ TEST_CASE("A study on a read-only file system opens for reading and names the fi
   CHECK_THAT(out, Catch::Contains("'" + file.string() + "' is read-only"));
   CHECK_THAT(out, Catch::Contains("'" + (dir / "new.db").string() + "'") &&
                       Catch::Contains("read-only file system"));
+}
+
+// ---- schema version ------------------------------------------------------------------------------
+
+namespace {
+
+/// The schema version a study file records, read behind the library's back; "none" without one.
+std::string stored_version(const std::filesystem::path& file) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  std::string version = "none";
+  if (sqlite3_prepare_v2(db, "SELECT value FROM descent_meta WHERE key = 'schema_version'", -1, &stmt,
+                         nullptr) == SQLITE_OK &&
+      sqlite3_step(stmt) == SQLITE_ROW) {
+    version = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return version;
+}
+
+}  // namespace
+
+TEST_CASE("A new SQLite study file records schema version 1") {
+  TempFile file("tune_schema_new");
+  { tune::SqliteStorage storage(file.path.string()); }
+  CHECK(stored_version(file.path) == "1");
+  write_small_study(file.path);
+  CHECK(stored_version(file.path) == "1");
+}
+
+TEST_CASE("A study file of another schema version is refused for writing and reading, naming file and versions") {
+  const std::pair<std::string, std::string> cases[] = {
+      {"2", "has schema version 2; this build of descent reads version 1 (a newer descent wrote it?)"},
+      {"0", "has schema version 0; this build of descent reads version 1"},
+      {"two", "has schema version \"two\", which is not a number; this build of descent reads version 1"},
+      {"1.0", "has schema version \"1.0\", which is not a number"},
+      {"", "has schema version \"\", which is not a number"}};
+  for (const auto& [stored, message] : cases) {
+    const std::string& version = stored;  // a lambda may not capture a structured binding
+    const std::string& expected = message;
+    INFO(version);
+    TempFile file("tune_schema_other");
+    write_small_study(file.path);
+    forge(file.path, "UPDATE descent_meta SET value = '" + version + "' WHERE key = 'schema_version'");
+    const auto refused = [&](const std::function<void()>& open) {
+      CHECK_THAT(message_of(open),
+                 Catch::StartsWith("descent::tune: SQLite study file '" + file.path.string() + "' ") &&
+                     Catch::Contains(expected));
+    };
+    refused([&] { tune::SqliteStorage(file.path.string()); });
+    refused([&] { tune::SqliteStorage(file.path.string(), tune::SqliteStorage::Options{.read_only = true}); });
+    refused([&] { tune::open_storage("sqlite:" + file.path.string()); });
+    CHECK(stored_version(file.path) == version);  // left as it was
+  }
+}
+
+TEST_CASE("A study file from before schema versions reads as version 1, and records it when written") {
+  TempFile file("tune_schema_legacy");
+  write_small_study(file.path);
+  // Version 1's tables are the tables of before: without descent_meta, the file is as they left it.
+  forge(file.path, "DROP TABLE descent_meta");
+  REQUIRE(stored_version(file.path) == "none");
+  {
+    tune::SqliteStorage reader(file.path.string(), tune::SqliteStorage::Options{.read_only = true});
+    CHECK(reader.trials(reader.open_study("s", Direction::minimize)).size() == 3);
+  }
+  CHECK(stored_version(file.path) == "none");  // reading changes nothing
+  tune::Study study({.sampler = std::make_shared<tune::RandomSampler>(5),
+                     .storage = std::make_shared<tune::SqliteStorage>(file.path.string()),
+                     .name = "s"});
+  CHECK(stored_version(file.path) == "1");
+  study.optimize([](tune::Trial& t) { return t.suggest_float("x", -3, 3); }, 2);
+  CHECK(study.trials().size() == 5);
 }
 
 // ---- reading a study as it grows ----------------------------------------------------------------

@@ -9,12 +9,15 @@
 // - fail_stale_trials() marks failed the running trials whose worker process is gone (for
 //   workers on this host) or whose heartbeat is older than stale_after (any host).
 // - Everything read back is checked as SqliteStorage checks it (stored_trials.hpp).
+// - The database records the version of its tables (detail/schema.hpp); one of another version
+//   is refused.
 //
 //   descent::tune::PostgresqlStorage storage("postgresql://user@127.0.0.1:5432/db");
 
 #if __has_include(<libpq-fe.h>)
 
 #include <descent/error.hpp>
+#include <descent/tune/detail/schema.hpp>
 #include <descent/tune/detail/workers.hpp>
 #include <descent/tune/storage.hpp>
 #include <descent/tune/stored_trials.hpp>
@@ -27,9 +30,12 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <unistd.h>
@@ -63,6 +69,12 @@ class PostgresqlStorage : public Storage {
       exec("SET client_min_messages = warning");  // no NOTICEs for IF NOT EXISTS
       Transaction tx(*this);
       exec("SELECT pg_advisory_xact_lock(7200707)");  // two workers creating the tables at once
+      // First, so that a study of another version is refused before anything is added to it.
+      exec(detail::create_meta_sql);
+      exec(detail::record_version_sql().c_str());
+      Result version = query(detail::select_version_sql, {});
+      detail::check_schema_version(
+          source(), version.rows() == 1 ? std::optional(version.text(0, 0)) : std::nullopt);
       exec(
           "CREATE TABLE IF NOT EXISTS studies (id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL "
           "UNIQUE, "
@@ -359,6 +371,18 @@ class PostgresqlStorage : public Storage {
   std::map<std::int64_t, detail::FinishedTrials> m_finished;  ///< by study id
   std::mutex m_mutex;
 };
+
+namespace detail {
+
+inline std::shared_ptr<Storage> open_postgresql(std::string_view url) {
+  return std::make_shared<PostgresqlStorage>(std::string(url));
+}
+
+/// open_storage takes postgresql:// addresses in every program that includes this header.
+inline const bool postgresql_schemes =
+    register_storage_scheme({"postgresql://", "postgres://"}, open_postgresql);
+
+}  // namespace detail
 
 }  // namespace descent::tune
 

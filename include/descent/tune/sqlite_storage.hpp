@@ -17,8 +17,11 @@
 //   saying the file is read-only. On a read-only file system a WAL-mode file whose -shm index is
 //   missing (as a clean close leaves it) is read as immutable, which is exact there: nothing can
 //   change it.
+// - The file records the version of its tables (detail/schema.hpp); a file of another version is
+//   refused, whether opened for writing or reading.
 
 #include <descent/error.hpp>
+#include <descent/tune/detail/schema.hpp>
 #include <descent/tune/detail/workers.hpp>
 #include <descent/tune/storage.hpp>
 #include <descent/tune/stored_trials.hpp>
@@ -416,6 +419,10 @@ class SqliteStorage : public Storage {
     exec("PRAGMA journal_mode = WAL");
     exec("PRAGMA synchronous = NORMAL");
     Transaction tx(*this);
+    // First, so that a study of another version is refused before anything is added to it.
+    exec(detail::create_meta_sql);
+    exec(detail::record_version_sql().c_str());
+    detail::check_schema_version(source(), stored_version());
     exec(
         "CREATE TABLE IF NOT EXISTS studies (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
         "direction TEXT NOT NULL)");
@@ -438,10 +445,16 @@ class SqliteStorage : public Storage {
   /// A file SQLite could open only for reading. Reading a WAL-mode file needs its -shm index,
   /// which SQLite creates beside it if missing; on a read-only file system it cannot, and the
   /// file is opened as immutable instead (exact there: no one can change it). A leftover -wal
-  /// log would then be ignored, so that case is refused rather than read without it.
+  /// log would then be ignored, so that case is refused rather than read without it. A file of
+  /// another schema version is refused.
   void open_for_reading() {
     sqlite3_busy_timeout(m_db, int(m_options.busy_timeout.count()));
-    if (has_tables()) return;
+    if (!has_tables()) open_immutable();
+    detail::check_schema_version(source(), stored_version());
+  }
+
+  /// Reopens the file as immutable when it is on a read-only file system (see open_for_reading).
+  void open_immutable() {
     const bool cannot_open = (sqlite3_errcode(m_db) & 0xff) == SQLITE_CANTOPEN;
     if (!cannot_open || !detail::on_read_only_file_system(m_path)) fail(tables_sql);
     std::error_code ec;
@@ -476,6 +489,17 @@ class SqliteStorage : public Storage {
                          "descent's tables)");
     }
     return read;
+  }
+
+  /// The file's schema version as stored; none when it records none (a file from before versions
+  /// were recorded, opened for reading).
+  std::optional<std::string> stored_version() {
+    Statement meta(*this,
+                   "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'descent_meta'");
+    if (!meta.step()) return std::nullopt;
+    Statement version(*this, detail::select_version_sql);
+    if (!version.step()) return std::nullopt;
+    return version.text(0);
   }
 
   /// The id of study `name`, if it exists; throws if it exists with the other direction.

@@ -8,9 +8,14 @@
 
 #include <cmath>
 #include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace descent::tune {
@@ -142,5 +147,47 @@ class InMemoryStorage : public Storage {
   std::vector<StudyData> m_studies;
   std::vector<std::pair<std::int64_t, std::int64_t>> m_where;  ///< trial id -> (study, number)
 };
+
+/// Makes the storage at an address, for open_storage (open_storage.hpp).
+using StorageOpener = std::shared_ptr<Storage> (*)(std::string_view address);
+
+namespace detail {
+
+/// The address schemes open_storage takes besides "memory" and "sqlite:", each with its opener,
+/// by address prefix. A storage's header registers its schemes (postgresql_storage.hpp does), so
+/// what a program can open follows from the headers its parts include, and no inline function's
+/// body depends on a macro (which would break the one-definition rule between translation units
+/// built with and without it).
+struct StorageSchemes {
+  std::mutex mutex;
+  std::map<std::string, StorageOpener, std::less<>> openers;
+};
+
+inline StorageSchemes& storage_schemes() {
+  static StorageSchemes schemes;  // made on first use: registrations run before main, any order
+  return schemes;
+}
+
+/// Lets open_storage open the addresses that start with one of `prefixes` with `open`; a prefix
+/// keeps the first opener registered for it. Returns true, to initialize a variable with.
+inline bool register_storage_scheme(std::initializer_list<std::string_view> prefixes,
+                                    StorageOpener open) {
+  auto& schemes = storage_schemes();
+  std::lock_guard lock(schemes.mutex);
+  for (const auto prefix : prefixes) schemes.openers.try_emplace(std::string(prefix), open);
+  return true;
+}
+
+/// The opener registered for `address`'s prefix; null when there is none.
+inline StorageOpener storage_opener(std::string_view address) {
+  auto& schemes = storage_schemes();
+  std::lock_guard lock(schemes.mutex);
+  for (const auto& [prefix, open] : schemes.openers) {
+    if (address.starts_with(prefix)) return open;
+  }
+  return nullptr;
+}
+
+}  // namespace detail
 
 }  // namespace descent::tune
