@@ -187,8 +187,11 @@ concept AdamExistsFor = requires {
 
 TEST_CASE("StepOptimizer accepts every built-in class and the user's, and nothing less",
           "[extension]") {
-  STATIC_REQUIRE(descent::StepOptimizer<descent::Adam<float>>);
-  STATIC_REQUIRE(descent::StepOptimizer<descent::Nadam<double>>);
+  constexpr auto all_step_optimizers = []<class... O>(descent::detail::OptimizerList<O...>) {
+    return (descent::StepOptimizer<O> && ...);
+  };
+  STATIC_REQUIRE(all_step_optimizers(descent::detail::BuiltinOptimizers<float>{}));
+  STATIC_REQUIRE(all_step_optimizers(descent::detail::BuiltinOptimizers<double>{}));
   STATIC_REQUIRE(descent::StepOptimizer<mylab::AdaBelief<float>>);
   STATIC_REQUIRE(descent::StepOptimizer<Plain<double>>);
   STATIC_REQUIRE_FALSE(descent::StepOptimizer<Nameless<double>>);  // no name
