@@ -17,6 +17,7 @@
 
 #include <descent/data/error.hpp>
 #include <descent/data/input.hpp>
+#include <descent/detail/from_chars.hpp>
 #include <descent/error.hpp>
 
 #include <cerrno>
@@ -313,7 +314,8 @@ class CsvParser {
       digits.remove_prefix(1);
     }
     double value = 0;
-    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    const auto [end, ec] =
+        descent::detail::from_chars(digits.data(), digits.data() + digits.size(), value);
     if (ec == std::errc::result_out_of_range) {
       fail_line(column_name(column) + ": " + quote_excerpt(field) + " is out of range");
     }

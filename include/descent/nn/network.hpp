@@ -2,6 +2,7 @@
 // Building a network from the hyperparameters people tune: hidden layers and their units, the
 // activation, dropout. The loss, optimizer, learning rate, batch size and epochs go to the Trainer.
 
+#include <descent/detail/from_chars.hpp>
 #include <descent/error.hpp>
 #include <descent/nn/sequential.hpp>
 
@@ -76,7 +77,8 @@ inline std::vector<Eigen::Index> parse_hidden(std::string_view text) {
     const auto comma = text.find(',');
     const auto item = text.substr(0, comma);
     Eigen::Index value = 0;
-    const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
+    const auto [end, ec] =
+        descent::detail::from_chars(item.data(), item.data() + item.size(), value);
     if (ec != std::errc{} || end != item.data() + item.size() || value < 1) {
       throw InvalidArgument("descent::nn: hidden layer size '" + std::string(item) +
                             "' is not a positive whole number");

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <descent/detail/from_chars.hpp>
 #include <descent/error.hpp>
 #include <stdexcept>
 #include <string>
@@ -221,7 +222,7 @@ inline Distribution distribution_from_text(std::string_view text) {
   };
   auto number = [&](auto& v) {
     const auto w = word();
-    const auto [end, ec] = std::from_chars(w.data(), w.data() + w.size(), v);
+    const auto [end, ec] = descent::detail::from_chars(w.data(), w.data() + w.size(), v);
     if (ec != std::errc{} || end != w.data() + w.size()) fail();
   };
   const auto kind = word();
@@ -249,7 +250,7 @@ inline Distribution distribution_from_text(std::string_view text) {
     const auto colon = text.find(':');
     if (colon == std::string_view::npos) fail();
     std::size_t len = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + colon, len);
+    const auto [end, ec] = descent::detail::from_chars(text.data(), text.data() + colon, len);
     if (ec != std::errc{} || end != text.data() + colon || len > text.size() - colon - 1) fail();
     c.choices.emplace_back(text.substr(colon + 1, len));
     text.remove_prefix(colon + 1 + len);

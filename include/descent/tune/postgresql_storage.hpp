@@ -16,6 +16,7 @@
 
 #if __has_include(<libpq-fe.h>)
 
+#include <descent/detail/from_chars.hpp>
 #include <descent/error.hpp>
 #include <descent/tune/detail/schema.hpp>
 #include <descent/tune/detail/workers.hpp>
@@ -273,7 +274,7 @@ class PostgresqlStorage : public Storage {
       std::int64_t v = 0;
       const char* p = PQgetvalue(m_r, row, col);
       const char* end = p + PQgetlength(m_r, row, col);
-      const auto [stop, ec] = std::from_chars(p, end, v);
+      const auto [stop, ec] = descent::detail::from_chars(p, end, v);
       if (ec != std::errc{} || stop != end) return std::nullopt;
       return v;
     }
@@ -287,7 +288,7 @@ class PostgresqlStorage : public Storage {
       if (s == "Infinity") return inf;
       if (s == "-Infinity") return -inf;
       double v = 0;
-      const auto [stop, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+      const auto [stop, ec] = descent::detail::from_chars(s.data(), s.data() + s.size(), v);
       if (ec != std::errc{} || stop != s.data() + s.size()) return std::nullopt;
       return v;
     }

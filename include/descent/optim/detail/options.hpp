@@ -3,6 +3,7 @@
 // table serves validation messages, "key=value" parsing, printing, and the list of valid keys.
 
 #include <cmath>
+#include <descent/detail/from_chars.hpp>
 #include <descent/error.hpp>
 #include <stdexcept>
 #include <string>
@@ -75,7 +76,8 @@ bool parse_value(std::string_view text, T& out) {
     return false;
   } else {
     T value{};
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    const auto [end, ec] =
+        descent::detail::from_chars(text.data(), text.data() + text.size(), value);
     if (ec != std::errc{} || end != text.data() + text.size()) return false;
     out = value;
     return true;

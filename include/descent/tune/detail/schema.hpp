@@ -10,6 +10,7 @@
 // recorded), then select_version_sql, whose answer check_schema_version judges.
 
 #include <descent/detail/format.hpp>
+#include <descent/detail/from_chars.hpp>
 #include <descent/error.hpp>
 
 #include <charconv>
@@ -48,7 +49,8 @@ inline void check_schema_version(const std::string& source,
   if (!stored) return;
   const std::string& text = *stored;
   std::int64_t version = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), version);
+  const auto [end, ec] =
+      descent::detail::from_chars(text.data(), text.data() + text.size(), version);
   const std::string reads = "this build of descent reads version " + std::to_string(schema_version);
   if (ec != std::errc{} || end != text.data() + text.size()) {
     throw RuntimeError("descent::tune: " + source + " has schema version " +
