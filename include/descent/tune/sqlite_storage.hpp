@@ -22,6 +22,7 @@
 
 #include <descent/error.hpp>
 #include <descent/tune/detail/schema.hpp>
+#include <descent/tune/detail/sqlite_statement.hpp>
 #include <descent/tune/detail/workers.hpp>
 #include <descent/tune/storage.hpp>
 #include <descent/tune/stored_trials.hpp>
@@ -300,82 +301,12 @@ class SqliteStorage : public Storage {
   }
 
  private:
-  class Statement {
-   public:
-    Statement(SqliteStorage& db, const char* sql) : m_db(db) {
-      if (sqlite3_prepare_v2(db.m_db, sql, -1, &m_stmt, nullptr) != SQLITE_OK) db.fail(sql);
-    }
-    ~Statement() { sqlite3_finalize(m_stmt); }
-    Statement(const Statement&) = delete;
-    Statement& operator=(const Statement&) = delete;
-
-    void bind(int i, std::int64_t v) { check(sqlite3_bind_int64(m_stmt, i, v)); }
-    void bind(int i, double v) {
-      check(std::isnan(v) ? sqlite3_bind_null(m_stmt, i) : sqlite3_bind_double(m_stmt, i, v));
-    }
-    void bind(int i, const std::string& v) {
-      check(sqlite3_bind_text(m_stmt, i, v.data(), int(v.size()), SQLITE_TRANSIENT));
-    }
-    /// True while there is a row.
-    bool step() {
-      const int rc = sqlite3_step(m_stmt);
-      if (rc == SQLITE_ROW) return true;
-      if (rc != SQLITE_DONE) m_db.fail(sqlite3_sql(m_stmt));
-      return false;
-    }
-    void run() { step(); }
-    std::int64_t integer(int col) const { return sqlite3_column_int64(m_stmt, col); }
-    double real(int col) const {
-      return real_cell(col).value_or(std::numeric_limits<double>::quiet_NaN());
-    }
-    /// The column's integer; none when it holds anything else (SQLite columns take any type).
-    detail::Cell<std::int64_t> integer_cell(int col) const {
-      if (sqlite3_column_type(m_stmt, col) != SQLITE_INTEGER) return std::nullopt;
-      return sqlite3_column_int64(m_stmt, col);
-    }
-    /// The column's number (NaN for NULL); none for text or bytes.
-    detail::Cell<double> real_cell(int col) const {
-      switch (sqlite3_column_type(m_stmt, col)) {
-        case SQLITE_NULL: return std::numeric_limits<double>::quiet_NaN();
-        case SQLITE_INTEGER:
-        case SQLITE_FLOAT: return sqlite3_column_double(m_stmt, col);
-        default: return std::nullopt;
-      }
-    }
-    std::string text(int col) const {
-      const auto* p = sqlite3_column_text(m_stmt, col);
-      return p ? std::string(reinterpret_cast<const char*>(p),
-                             std::size_t(sqlite3_column_bytes(m_stmt, col)))
-               : std::string();
-    }
-
-   private:
-    void check(int rc) {
-      if (rc != SQLITE_OK) m_db.fail(sqlite3_sql(m_stmt));
-    }
-    SqliteStorage& m_db;
-    sqlite3_stmt* m_stmt = nullptr;
-  };
-
-  /// BEGIN IMMEDIATE (the write lock up front, so two processes cannot both read the same next
-  /// number) ... COMMIT; rolled back if not committed.
-  class Transaction {
-   public:
-    explicit Transaction(SqliteStorage& db, const char* begin = "BEGIN IMMEDIATE") : m_db(db) {
-      db.exec(begin);
-    }
-    ~Transaction() {
-      if (!m_done) m_db.exec_noexcept("ROLLBACK");
-    }
-    void commit() {
-      m_db.exec("COMMIT");
-      m_done = true;
-    }
-
-   private:
-    SqliteStorage& m_db;
-    bool m_done = false;
-  };
+  // The statement and transaction wrappers (tune/detail/sqlite_statement.hpp) use m_db, fail()
+  // and exec() of this class.
+  friend class detail::SqliteStatement<SqliteStorage>;
+  friend class detail::SqliteTransaction<SqliteStorage>;
+  using Statement = detail::SqliteStatement<SqliteStorage>;
+  using Transaction = detail::SqliteTransaction<SqliteStorage>;
 
   void beat(std::int64_t trial) {
     Statement s(*this, "UPDATE trials SET heartbeat = ? WHERE id = ? AND state = 'running'");
