@@ -2,11 +2,19 @@
 // scripts/tune_bench.sh runs it beside Optuna (bench/tune_optuna.py) and prints the table.
 //
 //   tune_bench check                          f at the check points and the argmin, one line each
-//   tune_bench run TRIALS SEEDS [SAMPLER]     "problem,seed,regret,seconds" per study, on stdout
+//   tune_bench run TRIALS SEEDS [SAMPLER [WORKERS]]
+//                                             "problem,seed,regret,seconds" per study, on stdout
 //   tune_bench time TRIALS PROBLEM [SAMPLER]  seconds per trial of one study of TRIALS trials
 //
 // SAMPLER is "default" (the Study's default sampler, what the table judges), "tpe" (TpeSampler
-// with its default options) or "random".
+// with its default options) or "random". WORKERS (default 1: one trial after another) runs a
+// study as that many parallel workers would:
+//   N         N workers whose trials all take the same time: N trials are in flight at once, and
+//             each new trial starts when the oldest ends (ask/tell), so the sampler sees the other
+//             N - 1 running with all their parameters. Deterministic: a seed gives the same
+//             regret on every run.
+//   Nthreads  Study::optimize with jobs = N, each trial sleeping 2 ms so that the threads'
+//             trials overlap as real ones do; the order varies from run to run.
 
 #include "tune_functions.hpp"
 
@@ -15,9 +23,12 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
+#include <utility>
 
 namespace tune = descent::tune;
 using tune_bench::ParamSpec;
@@ -58,6 +69,8 @@ tune::TpeSampler::Options tpe_options(const std::string& text, std::uint64_t see
       o.bandwidth = value == "scott" ? tune::Bandwidth::scott : tune::Bandwidth::neighbours;
     else if (key == "consider_endpoints") o.consider_endpoints = v != 0;
     else if (key == "equal_height_kernels") o.equal_height_kernels = v != 0;
+    else if (key == "constant_liar") o.constant_liar = v != 0;
+    else if (key == "lie_on_categorical") o.lie_on_categorical = v != 0;
     else throw std::invalid_argument("tune_bench: unknown TPE option '" + key + "'");
     at = comma + 1;
   }
@@ -89,15 +102,59 @@ struct Outcome {
   double best, seconds;
 };
 
+/// How a study's trials run: one after another, N in flight (ask/tell), or on N threads.
+struct Workers {
+  int n = 1;
+  bool threads = false;
+};
+
+Workers workers_from(const std::string& text) {
+  Workers w;
+  std::string digits = text;
+  if (text.ends_with("threads")) {
+    w.threads = true;
+    digits = text.substr(0, text.size() - 7);
+  }
+  char* end = nullptr;
+  const long n = std::strtol(digits.c_str(), &end, 10);
+  if (digits.empty() || *end != '\0' || n < 1 || n > 256) {
+    throw std::invalid_argument("tune_bench: WORKERS must be N or Nthreads with N in [1, 256], got '" +
+                                text + "'");
+  }
+  w.n = int(n);
+  return w;
+}
+
 Outcome study_of(const Problem& problem, const std::string& sampler, std::uint64_t seed,
-                 int trials) {
+                 int trials, Workers workers = {}) {
   tune::Study study({.sampler = make_sampler(sampler, seed)});
-  const auto start = std::chrono::steady_clock::now();
-  study.optimize([&](tune::Trial& trial) {
+  const auto evaluate = [&](tune::Trial& trial) {
     Point point;
     for (const auto& p : problem.params) point.push_back(suggest(trial, p));
     return problem.f(point);
-  }, trials);
+  };
+  const auto start = std::chrono::steady_clock::now();
+  if (workers.threads) {
+    study.optimize([&](tune::Trial& trial) {
+      const double value = evaluate(trial);
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      return value;
+    }, trials, workers.n);
+  } else if (workers.n > 1) {
+    std::deque<std::pair<tune::Trial, double>> in_flight;
+    for (int i = 0; i < trials; ++i) {
+      if (int(in_flight.size()) == workers.n) {
+        study.tell(in_flight.front().first, tune::TrialState::complete, in_flight.front().second);
+        in_flight.pop_front();
+      }
+      tune::Trial trial = study.ask();
+      const double value = evaluate(trial);
+      in_flight.emplace_back(std::move(trial), value);
+    }
+    for (auto& [trial, value] : in_flight) study.tell(trial, tune::TrialState::complete, value);
+  } else {
+    study.optimize(evaluate, trials);
+  }
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
   return {study.best_value(), took.count()};
 }
@@ -130,12 +187,13 @@ int run(int argc, char** argv) {
     }
     return 0;
   }
-  if (mode == "run" && (argc == 4 || argc == 5)) {
+  if (mode == "run" && argc >= 4 && argc <= 6) {
     const int trials = positive(argv[2], "TRIALS"), seeds = positive(argv[3], "SEEDS");
-    const std::string sampler = argc == 5 ? argv[4] : "default";
+    const std::string sampler = argc >= 5 ? argv[4] : "default";
+    const Workers workers = workers_from(argc == 6 ? argv[5] : "1");
     for (int seed = 0; seed < seeds; ++seed) {
       for (const auto& p : all) {
-        const Outcome o = study_of(p, sampler, std::uint64_t(seed), trials);
+        const Outcome o = study_of(p, sampler, std::uint64_t(seed), trials, workers);
         std::printf("%s,%d,%.17g,%.6f\n", p.name.c_str(), seed, o.best - p.f(p.argmin), o.seconds);
         std::fflush(stdout);
       }
@@ -148,8 +206,9 @@ int run(int argc, char** argv) {
     std::printf("%.9f\n", o.seconds / trials);
     return 0;
   }
-  std::fprintf(stderr, "usage: tune_bench check | run TRIALS SEEDS [SAMPLER] | "
-                       "time TRIALS PROBLEM [SAMPLER]   (SAMPLER: default, tpe, random)\n");
+  std::fprintf(stderr, "usage: tune_bench check | run TRIALS SEEDS [SAMPLER [WORKERS]] | "
+                       "time TRIALS PROBLEM [SAMPLER]   (SAMPLER: default, tpe, random; "
+                       "WORKERS: N or Nthreads)\n");
   return 2;
 }
 

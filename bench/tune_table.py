@@ -2,6 +2,9 @@
 
   tune_table.py DESCENT.csv OPTUNA.csv     both "problem,seed,regret,seconds" per study
   tune_table.py --agree A.txt B.txt        checks two "problem value" lists agree (exit 1 if not)
+  tune_table.py --workers N SERIAL.csv PARALLEL.csv [LABEL]
+                                           serial against N workers: median regret of each, their
+                                           ratio, and whether it is within the goal of 1.2x
 
 Only seeds both files hold are compared. "better" names the side whose regrets are lower by a
 two-sided Mann-Whitney U test at p < 0.05 (normal approximation with tie correction), "tie"
@@ -99,9 +102,47 @@ def table(descent_path, optuna_path):
               (time_ours, time_theirs, time_theirs / time_ours))
 
 
+def ratio(parallel, serial):
+    """parallel / serial, 1 when both are 0 (both found the optimum)."""
+    if serial > 0:
+        return parallel / serial
+    return 1.0 if parallel <= 0 else math.inf
+
+
+def workers_table(n, serial_path, parallel_path, label):
+    serial, parallel = read(serial_path), read(parallel_path)
+    print("| problem | seeds | serial median | %s median | ratio | serial mean | %s mean | p |"
+          % (label, label))
+    print("|---|---|---|---|---|---|---|---|")
+    within, ratios = 0, []
+    for problem, runs in serial.items():
+        seeds = sorted(set(runs) & set(parallel.get(problem, {})))
+        if not seeds:
+            continue
+        a = [max(runs[s][0], 0.0) for s in seeds]
+        b = [max(parallel[problem][s][0], 0.0) for s in seeds]
+        ma, mb = statistics.median(a), statistics.median(b)
+        r = ratio(mb, ma)
+        ratios.append(r)
+        within += r <= 1.2
+        print("| %s | %d | %.4g | %.4g | %.2f | %.4g | %.4g | %.2g |" % (
+            problem, len(seeds), ma, mb, r, statistics.mean(a), statistics.mean(b),
+            mann_whitney_p(a, b)))
+    print()
+    finite = [r for r in ratios if math.isfinite(r) and r > 0]
+    print("%s within 1.2x of serial median regret on %d of %d problems; geometric mean ratio %.3f"
+          % (label, within, len(ratios),
+             math.exp(sum(math.log(r) for r in finite) / len(finite)) if finite else math.nan))
+
+
 def main():
     if sys.argv[1] == "--agree":
         sys.exit(0 if agree(sys.argv[2], sys.argv[3]) else 1)
+    if sys.argv[1] == "--workers":
+        n = int(sys.argv[2])
+        label = sys.argv[5] if len(sys.argv) > 5 else "%d workers" % n
+        workers_table(n, sys.argv[3], sys.argv[4], label)
+        return
     table(sys.argv[1], sys.argv[2])
 
 

@@ -14,6 +14,7 @@
 //   build/examples/tune --trials 40 --jobs 2                  # studies into tune.db (SQLite)
 //   build/examples/tune --trials 20 --sampler random --pruner none --storage memory
 //   build/examples/tune --study s1 ...                        # run again later: s1 continues
+//   build/examples/tune --study s1 --total 60 --timeout 3600  # up to 60 in all, for an hour
 //   build/examples/tune --storage postgresql://me@db-host:5432/studies   # on every machine
 //   build/examples/tune --help                                # every flag
 //
@@ -24,7 +25,9 @@
 //   it on all 60,000 images and measure it on the test set, and tune.svg: accuracy per trial with
 //   the best-so-far line, and one panel per hyperparameter (accuracy against its value).
 //   Kill it (Ctrl-C, or kill -9) and start it again with the same --storage and --study: the
-//   finished trials are kept, the one that was running is marked failed, and the study goes on.
+//   finished trials are kept, the one that was running is marked failed and run again with the
+//   same settings, and the study goes on. With --total N instead of --trials, every run (and every
+//   worker on the study at once) stops when the study holds N trials: resumed, it ends at N.
 //
 // Exit status: 0 on success, 2 for a bad flag (the message names it), 1 when the data cannot be
 // read, the storage cannot be opened or an output file cannot be written.
@@ -48,6 +51,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,7 +65,9 @@ using descent::data::Dataset;
 
 constexpr std::string_view usage_text =
     "usage: tune [flags]\n"
-    "  --trials N            trials to run now (default 40)\n"
+    "  --trials N            trials to run now (default 40, or no limit with --total or --timeout)\n"
+    "  --total N             stop when the study holds N trials (from every worker, any state)\n"
+    "  --timeout SECONDS     start no trial after this long\n"
     "  --jobs N              trials at once, on threads (default 1)\n"
     "  --sampler NAME        tpe (the study's default), random or grid (default tpe)\n"
     "  --pruner NAME         asha, median or none (default asha)\n"
@@ -77,7 +83,9 @@ constexpr std::string_view usage_text =
 
 struct Settings {
   std::filesystem::path data{ex::fashion_mnist_dir};
-  int trials = 40;
+  std::optional<int> trials;  ///< none: 40, unless --total or --timeout limit the run
+  std::optional<std::int64_t> total;
+  std::optional<double> timeout;
   int jobs = 1;
   std::string sampler = "tpe";
   std::string pruner = "asha";
@@ -102,6 +110,10 @@ Settings parse(int argc, char** argv) {
       std::exit(0);
     } else if (flag == "--trials") {
       s.trials = int(args.integer(0, 1000000));
+    } else if (flag == "--total") {
+      s.total = args.integer(0, 1000000);
+    } else if (flag == "--timeout") {
+      s.timeout = double(args.integer(0));
     } else if (flag == "--jobs") {
       s.jobs = int(args.integer(1, 256));
     } else if (flag == "--sampler") {
@@ -144,6 +156,7 @@ Settings parse(int argc, char** argv) {
       throw ex::UsageError("unknown flag '" + std::string(flag) + "' (see --help)");
     }
   }
+  if (!s.trials && !s.total && !s.timeout) s.trials = 40;
   return s;
 }
 
@@ -499,19 +512,26 @@ int run(const Settings& s) {
   if (s.pruner == "asha") pruner = std::make_shared<tune::SuccessiveHalvingPruner>();
   if (s.pruner == "median") pruner = std::make_shared<tune::MedianPruner>();
 
+  // A trial whose worker died (killed, or its machine lost) runs again with the same settings.
   tune::Study study({.direction = tune::Direction::maximize, .sampler = sampler, .pruner = pruner,
-                     .storage = tune::open_storage(s.storage), .name = s.study});
+                     .storage = tune::open_storage(s.storage), .name = s.study,
+                     .failed_trial_callback = tune::RetryFailedTrialCallback(2)});
   const auto before = study.trials().size();
-  std::printf("study '%s' in %s: %zu trials so far; %d more, %d at a time (%s sampler, %s pruner)\n",
-              s.study.c_str(), s.storage.c_str(), before, s.trials, s.jobs, s.sampler.c_str(), s.pruner.c_str());
+  std::string limits;
+  if (s.trials) limits += std::to_string(*s.trials) + " more";
+  if (s.total) limits += (limits.empty() ? "" : ", ") + std::string("up to ") + std::to_string(*s.total) + " in all";
+  if (s.timeout) limits += (limits.empty() ? "" : ", ") + ex::format_exact(*s.timeout) + " s at most";
+  std::printf("study '%s' in %s: %zu trials so far; %s, %d at a time (%s sampler, %s pruner)\n",
+              s.study.c_str(), s.storage.c_str(), before, limits.c_str(), s.jobs, s.sampler.c_str(), s.pruner.c_str());
   std::printf("each trial: %lld training images, up to %d epochs, scored on the last %lld training images\n\n",
               static_cast<long long>(s.subset), s.max_epochs, static_cast<long long>(validation_size));
   std::fflush(stdout);
 
   const auto start = std::chrono::steady_clock::now();
   int finished = 0;
-  study.optimize([&](tune::Trial& trial) { return objective(trial, data, s); }, s.trials, s.jobs,
-                 [&](const tune::Study& st, const tune::FrozenTrial& t) {
+  tune::Study::OptimizeOptions run{.n_trials = s.trials, .max_trials = s.total, .jobs = s.jobs};
+  if (s.timeout) run.timeout = std::chrono::duration<double>(*s.timeout);
+  run.on_trial_end = [&](const tune::Study& st, const tune::FrozenTrial& t) {
                    ++finished;
                    std::string best = "none yet";
                    try {
@@ -525,23 +545,25 @@ int run(const Settings& s) {
                    std::string what = std::string(tune::to_string(t.state));
                    if (t.state == tune::TrialState::pruned) what += " at epoch " + std::to_string(t.last_step());
                    if (t.state == tune::TrialState::failed) what += " (" + t.message + ")";
-                   std::printf("[%3d/%d] trial %3lld %-18s %s | best %s | %4.0f s\n", finished, s.trials,
+                   const std::string of = s.trials ? "/" + std::to_string(*s.trials) : "";
+                   std::printf("[%3d%s] trial %3lld %-18s %s | best %s | %4.0f s\n", finished, of.c_str(),
                                static_cast<long long>(t.number), what.c_str(),
                                std::isfinite(t.value) ? ex::format_exact(std::round(t.value * 1e4) / 1e4).c_str() : "-",
                                best.c_str(), seconds);
                    if (!t.params.empty() && t.params.count("loss")) std::printf("          %s\n", short_text(config_of(t)).c_str());
                    std::fflush(stdout);
-                 });
+                 };
+  study.optimize([&](tune::Trial& trial) { return objective(trial, data, s); }, run);
 
   const auto trials = study.trials();
   long long epochs = 0;
-  int counts[4] = {0, 0, 0, 0};
+  int counts[5] = {0, 0, 0, 0, 0};
   for (const auto& t : trials) {
     epochs += std::max<std::int64_t>(0, t.last_step());
     ++counts[int(t.state)];
   }
-  std::printf("\n%zu trials: %d complete, %d pruned, %d failed, %d running elsewhere\n", trials.size(), counts[1],
-              counts[2], counts[3], counts[0]);
+  std::printf("\n%zu trials: %d complete, %d pruned, %d failed, %d running elsewhere, %d queued\n", trials.size(),
+              counts[1], counts[2], counts[3], counts[0], counts[4]);
   std::printf("epochs trained: %lld of %lld without pruning (%.0f%%)\n", epochs,
               static_cast<long long>(trials.size()) * s.max_epochs,
               100.0 * double(epochs) / double(std::max<std::size_t>(1, trials.size()) * std::size_t(s.max_epochs)));

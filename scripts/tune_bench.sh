@@ -9,6 +9,9 @@
 #   scripts/tune_bench.sh                       # 100 trials x 30 seeds, timing at 100 and 1000
 #   SEEDS=5 TIMING=100 scripts/tune_bench.sh    # quicker
 #   SAMPLER=tpe:multivariate=0 scripts/tune_bench.sh   # another descent sampler (tune_bench.cpp)
+#   WORKERS=4 SEEDS=100 scripts/tune_bench.sh   # descent alone: serial against 4 parallel workers
+#                                               # (4threads: Study::optimize on 4 threads)
+#   JOBS=1 ...                                  # build with one job (default: all cores)
 set -eu
 cd "$(dirname "$0")/.."
 . scripts/common.sh
@@ -18,6 +21,8 @@ trials=${TRIALS:-100}
 seeds=${SEEDS:-30}
 timing=${TIMING:-100 1000}
 sampler=${SAMPLER:-default}
+workers=${WORKERS:-}
+jobs=${JOBS:-$(nproc)}
 cache=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/descent-tune-bench}
 build=${BUILD_DIR:-build-tune-bench}
 python=/usr/bin/python3  # Debian's, which has optuna; the first python3 on PATH may not
@@ -25,9 +30,22 @@ mkdir -p "$cache"
 
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DDESCENT_BUILD_BENCH=ON \
   -DDESCENT_BUILD_TESTS=OFF -DDESCENT_BUILD_EXAMPLES=OFF -DDESCENT_INSTALL=OFF >/dev/null
-cmake --build "$build" --target tune_bench -j"$(nproc)" >/dev/null 2>&1 ||
+cmake --build "$build" --target tune_bench -j"$jobs" >/dev/null 2>&1 ||
   { cmake --build "$build" --target tune_bench; exit 1; }
 bench="$build/bench/tune_bench"
+
+if [ -n "$workers" ]; then
+  # Same seeds, same trial count: the regret of a serial study against the same study run by
+  # WORKERS parallel workers (tune_bench.cpp says how they are simulated or run).
+  echo "descent ($sampler): $trials trials x $seeds seeds, serial and $workers workers ..."
+  "$bench" run "$trials" "$seeds" "$sampler" 1 >"$build/tune_serial.csv"
+  "$bench" run "$trials" "$seeds" "$sampler" "$workers" >"$build/tune_workers.csv"
+  echo
+  echo "== regret, serial against $workers workers, $trials trials, median and mean over seeds"
+  $python bench/tune_table.py --workers "${workers%threads}" "$build/tune_serial.csv" \
+    "$build/tune_workers.csv" "$workers workers"
+  exit 0
+fi
 
 "$bench" check >"$build/tune_check_descent.txt"
 $python bench/tune_optuna.py check >"$build/tune_check_optuna.txt"

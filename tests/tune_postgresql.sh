@@ -1,8 +1,9 @@
 #!/bin/sh
 # Starts a throwaway PostgreSQL server (initdb into a temporary folder, listening on 127.0.0.1
 # only), runs two tune workers on one study at once, kills a third in the middle of a trial, and
-# checks the stored trials: 40 complete, 1 failed, numbers 0..40 each used once; then checks the
-# schema version, forges values with psql and checks how they read back.
+# checks the stored trials: 40 complete, 1 failed, numbers 0..40 each used once; runs queued trials
+# and a total-trial limit in two workers, and retries a killed worker's trial; then checks the
+# schema version and its migration, forges values with psql and checks how they read back.
 # Usage: tune_postgresql.sh TUNE_WORKER. Exit 77 (skipped) when PostgreSQL cannot be installed.
 set -eu
 worker=$1
@@ -52,36 +53,54 @@ done
 url="postgresql://tune@127.0.0.1:$port/postgres"
 echo "server on 127.0.0.1:$port"
 
-# Two workers at once on one study.
-"$worker" run "$url" shared 20 1 &
-a=$!
-"$worker" run "$url" shared 20 2 &
-b=$!
-wait "$a"
-wait "$b"
+# two_workers ARGS...: "$worker" ARGS 1 and "$worker" ARGS 2 at once; fails if either does.
+two_workers() {
+  "$worker" "$@" 1 &
+  a=$!
+  "$worker" "$@" 2 &
+  b=$!
+  wait "$a"
+  wait "$b"
+}
+# kill_mid_trial STUDY: a worker on STUDY dies with SIGKILL in the middle of its trial.
+kill_mid_trial() {
+  "$worker" hang "$url" "$1" >"$tmp/hang.out" &
+  hang=$!
+  for i in $(seq 1 100); do
+    grep -q running "$tmp/hang.out" 2>/dev/null && break
+    sleep 0.1
+  done
+  grep running "$tmp/hang.out"
+  kill -9 "$hang"
+  wait "$hang" 2>/dev/null || true
+  hang=""
+}
 
-# A third dies with SIGKILL in the middle of its trial.
-"$worker" hang "$url" shared >"$tmp/hang.out" &
-hang=$!
-for i in $(seq 1 100); do
-  grep -q running "$tmp/hang.out" 2>/dev/null && break
-  sleep 0.1
-done
-grep running "$tmp/hang.out"
-kill -9 "$hang"
-wait "$hang" 2>/dev/null || true
-hang=""
+# Two workers at once on one study; then a third dies in the middle of its trial.
+two_workers run "$url" shared 20
+kill_mid_trial shared
 
 "$worker" check "$url" shared 40 1
 
-# The database records schema version 1. One from before versions were recorded (no descent_meta)
-# opens and gets it recorded; one of another version is refused, naming it and both versions.
+# Queued trials and a total-trial limit across two processes: 10 queued, each run once, and
+# exactly 30 trials in all. Then a worker killed mid-trial has it retried with the same x.
+"$worker" enqueue "$url" queue 10
+two_workers total "$url" queue 30
+"$worker" check-total "$url" queue 30 10
+kill_mid_trial retry
+"$worker" total "$url" retry 3 1
+"$worker" check-total "$url" retry 3 0 >"$tmp/retry.out"
+grep -q "1 retries" "$tmp/retry.out" || { cat "$tmp/retry.out"; echo "error: the dead worker's trial was not retried" >&2; exit 1; }
+
+# The database records schema version 2. One from before versions were recorded (no descent_meta)
+# opens as version 1 and is migrated; one of a newer version is refused, naming it and both
+# versions.
 psql() { "$bin/psql" -q -v ON_ERROR_STOP=1 "$url" -c "$1"; }
 version() { "$bin/psql" -qtA -v ON_ERROR_STOP=1 "$url" -c "SELECT value FROM descent_meta WHERE key = 'schema_version'"; }
-[ "$(version)" = 1 ] || { echo "error: schema version '$(version)', not 1" >&2; exit 1; }
-psql "DROP TABLE descent_meta"
+[ "$(version)" = 2 ] || { echo "error: schema version '$(version)', not 2" >&2; exit 1; }
+psql "DROP TABLE descent_meta; DROP TABLE fixed_params; DROP TABLE retries"
 "$worker" check "$url" shared 40 1 >/dev/null
-[ "$(version)" = 1 ] || { echo "error: a database without a version got '$(version)', not 1" >&2; exit 1; }
+[ "$(version)" = 2 ] || { echo "error: a database without a version got '$(version)', not 2" >&2; exit 1; }
 # expect_refused WHAT PATTERN: the worker's check fails, with an error matching PATTERN.
 expect_refused() {
   if "$worker" check "$url" shared 40 1 >/dev/null 2>"$tmp/refused.err"; then
@@ -91,10 +110,10 @@ expect_refused() {
   grep -q "$2" "$tmp/refused.err" ||
     { cat "$tmp/refused.err"; echo "error: the error about $1 does not name it" >&2; exit 1; }
 }
+psql "UPDATE descent_meta SET value = '3' WHERE key = 'schema_version'"
+expect_refused "a database of schema version 3" \
+  "PostgreSQL at '$url' has schema version 3; this build of descent reads versions 1 to 2"
 psql "UPDATE descent_meta SET value = '2' WHERE key = 'schema_version'"
-expect_refused "a database of schema version 2" \
-  "PostgreSQL at '$url' has schema version 2; this build of descent reads version 1"
-psql "UPDATE descent_meta SET value = '1' WHERE key = 'schema_version'"
 
 # Values read back are checked as SQLite's are: an infinite result reads back as itself (not 0),
 # and a forged parameter outside its space is refused, naming the study, trial and parameter.

@@ -635,39 +635,24 @@ TEST_CASE("Two processes on one SQLite study never share a trial number") {
 TEST_CASE("A worker killed with SIGKILL leaves its trial failed and its completed trials kept") {
   TempFile file("tune_killed");
   { tune::SqliteStorage create(file.path.string()); }
-  int pipe_fds[2];
-  REQUIRE(::pipe(pipe_fds) == 0);
-  const pid_t child = ::fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
+  const pid_t child = descent_test::kill_child_when_ready([&](const auto& die) {
     auto storage = std::make_shared<tune::SqliteStorage>(file.path.string());
     tune::Study study({.sampler = std::make_shared<tune::RandomSampler>(0), .storage = storage, .name = "k"});
     study.optimize([](tune::Trial& t) { return t.suggest_float("x", 0, 1); }, 3);
     study.optimize([&](tune::Trial& t) {
       t.suggest_float("x", 0, 1);
       t.report(0.5, 1);
-      const char ready = 'r';
-      if (::write(pipe_fds[1], &ready, 1) != 1) ::_exit(3);
-      ::pause();  // killed here, mid-trial
+      die();  // mid-trial
       return 0.0;
     }, 1);
-    ::_exit(0);
-  }
-  ::close(pipe_fds[1]);
-  char ready = 0;
-  REQUIRE(::read(pipe_fds[0], &ready, 1) == 1);
-  ::close(pipe_fds[0]);
-  ::kill(child, SIGKILL);
-  int status = 0;
-  REQUIRE(::waitpid(child, &status, 0) == child);
-  CHECK(WIFSIGNALED(status));
+  });
 
   auto storage = std::make_shared<tune::SqliteStorage>(file.path.string());
   tune::Study study({.sampler = std::make_shared<tune::RandomSampler>(0), .storage = storage, .name = "k"});
   auto trials = study.trials();
   REQUIRE(trials.size() == 4);
   CHECK(trials[3].state == TrialState::running);  // as the dead worker left it
-  CHECK(storage->fail_stale_trials(study.id()) == 1);
+  CHECK(storage->fail_stale_trials(study.id()).size() == 1);
   study.optimize([](tune::Trial& t) { return t.suggest_float("x", 0, 1); }, 2);
   trials = study.trials();
   REQUIRE(trials.size() == 6);
@@ -951,19 +936,19 @@ std::string stored_version(const std::filesystem::path& file) {
 
 }  // namespace
 
-TEST_CASE("A new SQLite study file records schema version 1") {
+TEST_CASE("A new SQLite study file records this build's schema version") {
   TempFile file("tune_schema_new");
   { tune::SqliteStorage storage(file.path.string()); }
-  CHECK(stored_version(file.path) == "1");
+  CHECK(stored_version(file.path) == "2");
   write_small_study(file.path);
-  CHECK(stored_version(file.path) == "1");
+  CHECK(stored_version(file.path) == "2");
 }
 
-TEST_CASE("A study file of another schema version is refused for writing and reading, naming file and versions") {
+TEST_CASE("A study file of a newer or no schema version is refused for writing and reading, naming file and versions") {
   const std::pair<std::string, std::string> cases[] = {
-      {"2", "has schema version 2; this build of descent reads version 1 (a newer descent wrote it?)"},
-      {"0", "has schema version 0; this build of descent reads version 1"},
-      {"two", "has schema version \"two\", which is not a number; this build of descent reads version 1"},
+      {"3", "has schema version 3; this build of descent reads versions 1 to 2 (a newer descent wrote it?)"},
+      {"0", "has schema version 0; this build of descent reads versions 1 to 2"},
+      {"two", "has schema version \"two\", which is not a number; this build of descent reads versions 1 to 2"},
       {"1.0", "has schema version \"1.0\", which is not a number"},
       {"", "has schema version \"\", which is not a number"}};
   for (const auto& [stored, message] : cases) {
@@ -985,23 +970,49 @@ TEST_CASE("A study file of another schema version is refused for writing and rea
   }
 }
 
-TEST_CASE("A study file from before schema versions reads as version 1, and records it when written") {
-  TempFile file("tune_schema_legacy");
-  write_small_study(file.path);
-  // Version 1's tables are the tables of before: without descent_meta, the file is as they left it.
-  forge(file.path, "DROP TABLE descent_meta");
-  REQUIRE(stored_version(file.path) == "none");
-  {
-    tune::SqliteStorage reader(file.path.string(), tune::SqliteStorage::Options{.read_only = true});
-    CHECK(reader.trials(reader.open_study("s", Direction::minimize)).size() == 3);
+namespace {
+
+/// Study "s" of write_small_study in a file of schema version 1 (version 2 added only the tables
+/// fixed_params and retries), recording version 1, or no version as before versions were recorded.
+void write_version_1_study(const std::filesystem::path& file, bool recorded) {
+  write_small_study(file);
+  forge(file, "DROP TABLE fixed_params; DROP TABLE retries");
+  forge(file, recorded ? "UPDATE descent_meta SET value = '1' WHERE key = 'schema_version'"
+                       : "DROP TABLE descent_meta");
+}
+
+}  // namespace
+
+TEST_CASE("A version 1 study file reads as it is, and is migrated to version 2 when opened for writing") {
+  for (const bool recorded : {true, false}) {
+    INFO("version recorded: " << recorded);
+    TempFile file("tune_schema_v1");
+    write_version_1_study(file.path, recorded);
+    const std::string before = recorded ? "1" : "none";
+    REQUIRE(stored_version(file.path) == before);
+    {
+      tune::SqliteStorage reader(file.path.string(), tune::SqliteStorage::Options{.read_only = true});
+      const auto trials = reader.trials(reader.open_study("s", Direction::minimize));
+      REQUIRE(trials.size() == 3);
+      CHECK(trials[2].get_categorical("act").size() == 4);
+    }
+    CHECK(stored_version(file.path) == before);  // reading changes nothing
+    tune::Study study({.sampler = std::make_shared<tune::RandomSampler>(5),
+                       .storage = std::make_shared<tune::SqliteStorage>(file.path.string()),
+                       .name = "s"});
+    CHECK(stored_version(file.path) == "2");
+    // Version 2's tables are there: a queued trial with its values, kept across storages.
+    study.enqueue_trial({{"x", 1.25}});
+    study.optimize([](tune::Trial& t) { return t.suggest_float("x", -3, 3); }, 2);
+    const auto trials = tune::SqliteStorage(file.path.string()).trials(study.id());
+    REQUIRE(trials.size() == 5);
+    CHECK(trials[3].get_float("x") == 1.25);
+    CHECK(std::get<double>(trials[3].fixed_params.at("x")) == 1.25);
+    CHECK(trials[4].fixed_params.empty());
+    // Opening it again migrates nothing twice.
+    { tune::SqliteStorage again(file.path.string()); }
+    CHECK(stored_version(file.path) == "2");
   }
-  CHECK(stored_version(file.path) == "none");  // reading changes nothing
-  tune::Study study({.sampler = std::make_shared<tune::RandomSampler>(5),
-                     .storage = std::make_shared<tune::SqliteStorage>(file.path.string()),
-                     .name = "s"});
-  CHECK(stored_version(file.path) == "1");
-  study.optimize([](tune::Trial& t) { return t.suggest_float("x", -3, 3); }, 2);
-  CHECK(study.trials().size() == 5);
 }
 
 // ---- reading a study as it grows ----------------------------------------------------------------
@@ -1064,4 +1075,400 @@ TEST_CASE("A storage reads finished trials once yet sees every change other work
   CHECK_THROWS_AS(mine->finish(last.id(), TrialState::complete, std::nan(""), ""),
                   std::invalid_argument);
   CHECK(here.trials().back().state == TrialState::running);
+}
+
+// ---- parallel and resumable: total-trial limits, the queue, fixed values, timeouts, retries ----
+
+namespace {
+
+/// x in [0, 10]; trial numbers 3k + 1 fail and 3k + 2 are pruned, so every state counts.
+double mixed_states(tune::Trial& t) {
+  const double x = t.suggest_float("x", 0, 10);
+  if (t.number() % 3 == 1) throw std::runtime_error("objective failed");
+  t.report(x, 1);
+  if (t.number() % 3 == 2) t.prune();
+  return x;
+}
+
+/// How many trials of `trials` are in `state`.
+std::size_t count_in(const std::vector<tune::FrozenTrial>& trials, TrialState state) {
+  return std::size_t(std::count_if(trials.begin(), trials.end(),
+                                   [&](const tune::FrozenTrial& t) { return t.state == state; }));
+}
+
+/// Runs `work` in a forked child and in this process at once; returns the child's exit status.
+int in_two_processes(const std::function<void()>& work) {
+  const pid_t child = ::fork();
+  if (child == 0) {
+    try {
+      work();
+    } catch (...) {
+      ::_exit(1);
+    }
+    ::_exit(0);
+  }
+  work();
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+}  // namespace
+
+TEST_CASE("max_trials: a resumed study ends with exactly that many trials, every state but waiting counted") {
+  tune::Study study({.sampler = std::make_shared<tune::RandomSampler>(3)});
+  study.optimize(mixed_states, 4);
+  tune::Trial running = study.ask();  // a worker's trial under way counts too
+  running.suggest_float("x", 0, 10);
+  study.enqueue_trial({{"x", 5.0}});  // waiting: not counted until a worker takes it
+  study.optimize(mixed_states, {.max_trials = 12, .jobs = 3});
+  auto trials = study.trials();
+  CHECK(trials.size() == 12);
+  CHECK(count_in(trials, TrialState::running) == 1);
+  CHECK(count_in(trials, TrialState::failed) == 3);  // 1, 7, 10 (4 is the one running)
+  CHECK(count_in(trials, TrialState::pruned) == 4);  // 2, 5, 8, 11
+  CHECK(trials[5].state == TrialState::pruned);      // the queued trial ran
+  CHECK(trials[5].get_float("x") == 5.0);
+  study.optimize(mixed_states, {.max_trials = 12});  // resumed again: nothing left to run
+  study.optimize(mixed_states, {.n_trials = 100, .max_trials = 10});  // the first limit reached wins
+  CHECK(study.trials().size() == 12);
+  study.optimize(mixed_states, {.n_trials = 2, .max_trials = 100});
+  CHECK(study.trials().size() == 14);
+  CHECK_THROWS_WITH(study.optimize(mixed_states, {.max_trials = -1}), Catch::Contains("max_trials must be >= 0, got -1"));
+  CHECK_THROWS_WITH(study.optimize(mixed_states, {.n_trials = -2}), Catch::Contains("n_trials must be >= 0, got -2"));
+  CHECK_THROWS_WITH(study.optimize(mixed_states, {.n_trials = 1, .jobs = 0}), Catch::Contains("jobs must be >= 1, got 0"));
+}
+
+TEST_CASE("max_trials holds exactly across two processes and their threads on one SQLite study") {
+  TempFile file("tune_max_trials");
+  { tune::SqliteStorage create(file.path.string()); }
+  const int child = in_two_processes([&] {
+    tune::Study study({.sampler = tune::default_sampler(std::uint64_t(::getpid())),
+                       .storage = std::make_shared<tune::SqliteStorage>(file.path.string()),
+                       .name = "total"});
+    study.optimize(mixed_states, {.max_trials = 30, .jobs = 2});
+  });
+  CHECK(child == 0);
+  tune::Study study({.storage = std::make_shared<tune::SqliteStorage>(file.path.string()), .name = "total"});
+  const auto trials = study.trials();
+  CHECK(trials.size() == 30);
+  CHECK(count_in(trials, TrialState::running) == 0);
+  CHECK(trials.back().number == 29);
+}
+
+TEST_CASE("Queued trials run first with the values given, the rest sampled, and keep in the storage") {
+  TempFile file("tune_enqueue");
+  std::int64_t id = -1;
+  {
+    tune::Study study({.sampler = std::make_shared<tune::RandomSampler>(1),
+                       .storage = std::make_shared<tune::SqliteStorage>(file.path.string()),
+                       .name = "q"});
+    study.enqueue_trial({{"x", 0.1}, {"n", std::int64_t(7)}, {"act", std::string("tanh")}});
+    study.enqueue_trial({{"x", 2.0}});
+    id = study.id();
+  }
+  auto storage = std::make_shared<tune::SqliteStorage>(file.path.string());
+  auto trials = storage->trials(id);  // another storage object: the queue is in the file
+  REQUIRE(trials.size() == 2);
+  CHECK(trials[0].state == TrialState::waiting);
+  CHECK(std::get<double>(trials[0].fixed_params.at("x")) == 0.1);  // exactly: shortest exact digits
+  CHECK(std::get<std::int64_t>(trials[0].fixed_params.at("n")) == 7);
+  CHECK(std::get<std::string>(trials[0].fixed_params.at("act")) == "tanh");
+  tune::Study study({.sampler = std::make_shared<tune::RandomSampler>(1), .storage = storage, .name = "q"});
+  study.optimize([](tune::Trial& t) {
+    const double x = t.suggest_float("x", 0, 3);
+    const auto n = t.suggest_int("n", 1, 9);
+    const auto act = t.suggest_categorical("act", {"relu", "tanh"});
+    return x + double(n) + (act == "tanh");
+  }, 4);
+  trials = study.trials();
+  REQUIRE(trials.size() == 4);
+  for (const auto& t : trials) CHECK(t.state == TrialState::complete);
+  CHECK(trials[0].get_float("x") == 0.1);
+  CHECK(trials[0].get_int("n") == 7);
+  CHECK(trials[0].get_categorical("act") == "tanh");
+  CHECK(trials[1].get_float("x") == 2.0);
+  CHECK(trials[1].params.size() == 3);  // n and act from the sampler
+  CHECK(trials[2].fixed_params.empty());
+  CHECK(trials[2].get_float("x") != 2.0);
+}
+
+TEST_CASE("Each queued trial is taken by one worker only, across processes and threads") {
+  TempFile file("tune_queue_once");
+  {
+    tune::Study study({.storage = std::make_shared<tune::SqliteStorage>(file.path.string()), .name = "q"});
+    for (int k = 0; k < 40; ++k) study.enqueue_trial({{"k", std::int64_t(k)}});
+  }
+  const int child = in_two_processes([&] {
+    tune::Study study({.storage = std::make_shared<tune::SqliteStorage>(file.path.string()), .name = "q"});
+    study.optimize([](tune::Trial& t) { return double(t.suggest_int("k", 0, 100)); }, 20, 2);
+  });
+  CHECK(child == 0);
+  tune::Study study({.storage = std::make_shared<tune::SqliteStorage>(file.path.string()), .name = "q"});
+  const auto trials = study.trials();
+  REQUIRE(trials.size() == 40);  // the 40 queued ones, none new
+  for (const auto& t : trials) {
+    CHECK(t.state == TrialState::complete);
+    CHECK(t.get_int("k") == t.number);  // trial k was queued with k
+  }
+}
+
+TEST_CASE("A queued value of the wrong type or outside the space fails its trial, naming the parameter") {
+  tune::Study study({.sampler = std::make_shared<tune::RandomSampler>(1)});
+  study.enqueue_trial({{"x", 20.0}});
+  study.enqueue_trial({{"x", std::string("big")}});
+  study.enqueue_trial({{"n", 2.5}});
+  study.enqueue_trial({{"n", 4.0}});  // a whole float is the int
+  study.enqueue_trial({{"act", std::string("gelu")}});
+  study.enqueue_trial({{"x", std::int64_t(3)}});  // an int is the float
+  study.optimize([](tune::Trial& t) {
+    const double x = t.suggest_float("x", 0, 10);
+    const auto n = t.suggest_int("n", 1, 9);
+    return x + double(n) + double(t.suggest_categorical("act", {"relu", "tanh"}).size());
+  }, 6);
+  const auto trials = study.trials();
+  CHECK(trials[0].message == "descent::tune: parameter 'x': the given value 20 is not in float in [0, 10]");
+  CHECK(trials[1].message == "descent::tune: parameter 'x': the given value \"big\" is not in float in [0, 10]");
+  CHECK(trials[2].message == "descent::tune: parameter 'n': the given value 2.5 is not in int in [1, 9]");
+  CHECK(trials[3].get_int("n") == 4);
+  CHECK_THAT(trials[4].message, Catch::Contains("parameter 'act'") && Catch::Contains("\"gelu\""));
+  CHECK(trials[5].get_float("x") == 3.0);
+  for (int i : {0, 1, 2, 4}) CHECK(trials[std::size_t(i)].state == TrialState::failed);
+  for (int i : {3, 5}) CHECK(trials[std::size_t(i)].state == TrialState::complete);
+}
+
+TEST_CASE("enqueue_trial with skip_if_exists skips values a trial has or was given, as Optuna does") {
+  tune::Study study({.sampler = std::make_shared<tune::RandomSampler>(1)});
+  study.enqueue_trial({{"x", 1.0}, {"act", std::string("relu")}});
+  study.enqueue_trial({{"x", 1.0}, {"act", std::string("relu")}}, true);       // queued already
+  study.enqueue_trial({{"x", 1.0 + 1e-7}, {"act", std::string("relu")}}, true);  // within 1e-5
+  study.enqueue_trial({{"x", std::int64_t(1)}, {"act", std::string("relu")}}, true);  // another type
+  study.enqueue_trial({{"x", 1.0}}, true);  // other names
+  CHECK(study.trials().size() == 3);
+  study.optimize([](tune::Trial& t) { return t.suggest_float("y", 0, 1); }, 4);
+  const double y = study.trials()[3].get_float("y");
+  study.enqueue_trial({{"y", y}}, true);  // a sampled trial has it
+  study.enqueue_trial({{"y", std::nan("")}}, true);  // NaN matches any value
+  CHECK(study.trials().size() == 4);
+}
+
+TEST_CASE("PartialFixedSampler pins the parameters given and leaves the rest to its base sampler") {
+  auto base = std::make_shared<tune::TpeSampler>(tune::TpeSampler::Options{.seed = 2, .n_startup_trials = 3});
+  tune::Study study({.sampler = std::make_shared<tune::PartialFixedSampler>(
+                         std::map<std::string, tune::ParamValue>{{"x", 0.25}, {"act", std::string("tanh")}}, base)});
+  study.optimize([](tune::Trial& t) {
+    const double x = t.suggest_float("x", 0, 1), y = t.suggest_float("y", -1, 1);
+    return x + y * y + double(t.suggest_categorical("act", {"relu", "tanh"}).size());
+  }, 12);
+  std::set<double> ys;
+  for (const auto& t : study.trials()) {
+    CHECK(t.state == TrialState::complete);
+    CHECK(t.get_float("x") == 0.25);
+    CHECK(t.get_categorical("act") == "tanh");
+    ys.insert(t.get_float("y"));
+  }
+  CHECK(ys.size() == 12);
+  // The base sampler sees no pinned parameter, in the history or in the trial (Optuna leaves them
+  // out of its joint search space).
+  struct Spy : tune::Sampler {
+    std::size_t pinned_seen = 0, calls = 0;
+    double sample(const std::vector<tune::FrozenTrial>& history, Direction, const tune::FrozenTrial& trial,
+                  const std::string&, const tune::Distribution&) override {
+      ++calls;
+      for (const auto& t : history) pinned_seen += t.params.count("x");
+      pinned_seen += trial.params.count("x");
+      return 0.5;
+    }
+  };
+  auto spy = std::make_shared<Spy>();
+  tune::Study spied({.sampler = std::make_shared<tune::PartialFixedSampler>(
+                         std::map<std::string, tune::ParamValue>{{"x", 0.25}}, spy)});
+  spied.optimize([](tune::Trial& t) { return t.suggest_float("x", 0, 1) + t.suggest_float("y", 0, 1); }, 3);
+  CHECK(spy->calls == 3);
+  CHECK(spy->pinned_seen == 0);
+  CHECK(spied.trials()[2].get_float("x") == 0.25);
+  CHECK_THROWS_WITH(tune::PartialFixedSampler({}, nullptr), Catch::Contains("base sampler is null"));
+  tune::Study bad({.sampler = std::make_shared<tune::PartialFixedSampler>(
+                       std::map<std::string, tune::ParamValue>{{"x", 2.0}}, base)});
+  bad.optimize([](tune::Trial& t) { return t.suggest_float("x", 0, 1); }, 1);
+  CHECK(bad.trials()[0].message == "descent::tune: parameter 'x': the given value 2 is not in float in [0, 1]");
+}
+
+TEST_CASE("A timeout stops new trials from starting; stop() from a callback ends the study") {
+  tune::Study study({.sampler = std::make_shared<tune::RandomSampler>(1)});
+  const auto objective = [](tune::Trial& t) { return t.suggest_float("x", 0, 1); };
+  study.optimize(objective, {.timeout = std::chrono::seconds(0)});  // the time is up before the first
+  CHECK(study.trials().empty());
+  study.optimize(objective, {.n_trials = 3, .timeout = std::chrono::hours(1)});
+  CHECK(study.trials().size() == 3);
+  study.optimize(objective, {.jobs = 2, .on_trial_end = [](tune::Study& s, const tune::FrozenTrial& t) {
+                               if (t.number >= 6) s.stop();
+                             }});
+  const auto n = study.trials().size();
+  CHECK(n >= 7);
+  CHECK(n <= 8);  // the other job's trial under way finishes
+  study.optimize(objective, 1);  // stop() does not outlive its optimize
+  CHECK(study.trials().size() == n + 1);
+  CHECK_THROWS_WITH(study.optimize(objective, {.timeout = std::chrono::duration<double>(-1)}),
+                    Catch::Contains("timeout must be >= 0 s, got -1 s"));
+}
+
+TEST_CASE("The sampler sees the trials other workers are running, with their parameters so far") {
+  struct Spy : tune::Sampler {
+    std::vector<std::vector<tune::FrozenTrial>> seen;
+    double sample(const std::vector<tune::FrozenTrial>& history, Direction, const tune::FrozenTrial&,
+                  const std::string&, const tune::Distribution&) override {
+      seen.push_back(history);
+      return 0.5;
+    }
+  };
+  auto spy = std::make_shared<Spy>();
+  tune::Study study({.sampler = spy});
+  study.optimize([](tune::Trial& t) { return t.suggest_float("x", 0, 1); }, 1);
+  tune::Trial a = study.ask();
+  a.suggest_float("x", 0, 1);
+  study.enqueue_trial({{"y", 0.5}});
+  study.enqueue_trial({{"y", 0.25}});
+  tune::Trial b = study.ask();  // takes the first queued trial
+  b.suggest_float("x", 0, 1);
+  REQUIRE(spy->seen.size() == 3);
+  const auto& history = spy->seen[2];  // b's: trial 0 finished, a running; not b, not the queue
+  REQUIRE(history.size() == 2);
+  CHECK(history[0].state == TrialState::complete);
+  CHECK(history[1].state == TrialState::running);
+  CHECK(history[1].number == a.number());
+  CHECK(history[1].get_float("x") == 0.5);
+}
+
+TEST_CASE("TPE's constant liar counts running trials as bad, only beside finished ones") {
+  // 20 finished trials of (x - 0.3)^2 on a grid, and a look at where TPE samples next with and
+  // without 30 running trials sitting where it would have sampled.
+  std::vector<tune::FrozenTrial> history;
+  const tune::Distribution space = tune::FloatDistribution{0, 1, false, 0};
+  for (int i = 0; i < 20; ++i) {
+    tune::FrozenTrial t;
+    t.number = t.id = i;
+    t.state = TrialState::complete;
+    const double x = (i + 0.5) / 20;
+    t.params.emplace("x", tune::Param{space, x});
+    t.value = (x - 0.3) * (x - 0.3);
+    history.push_back(t);
+  }
+  tune::FrozenTrial next;
+  next.number = next.id = 50;
+  const auto sample = [&](bool liar, const std::vector<tune::FrozenTrial>& h) {
+    tune::TpeSampler tpe({.seed = 4, .multivariate = false, .constant_liar = liar});
+    return tpe.sample(h, Direction::minimize, next, "x", space);
+  };
+  const double alone = sample(true, history);
+  CHECK(alone == sample(false, history));  // no running trials: the liar changes nothing
+  auto crowded = history;
+  for (int i = 0; i < 30; ++i) {
+    tune::FrozenTrial t;
+    t.number = t.id = 20 + i;
+    t.params.emplace("x", tune::Param{space, alone});  // running, where TPE would go
+    crowded.push_back(t);
+  }
+  CHECK(sample(false, crowded) == alone);  // without the liar, running trials are not seen
+  const double lied = sample(true, crowded);
+  CHECK(std::abs(lied - alone) > 0.01);  // with it, TPE goes elsewhere
+  // The same for the joint (multivariate) model.
+  tune::TpeSampler joint_liar({.seed = 4, .constant_liar = true}), joint({.seed = 4});
+  const double joint_alone = joint.sample(history, Direction::minimize, next, "x", space);
+  for (auto& t : crowded) {
+    if (t.state == TrialState::running) t.params.at("x").internal = joint_alone;
+  }
+  CHECK(joint.sample(crowded, Direction::minimize, next, "x", space) == joint_alone);
+  CHECK(std::abs(joint_liar.sample(crowded, Direction::minimize, next, "x", space) - joint_alone) > 0.01);
+  // Running trials do not count towards the start-up: 5 finished + 30 running is still random.
+  std::vector<tune::FrozenTrial> few(history.begin(), history.begin() + 5);
+  few.insert(few.end(), crowded.begin() + 20, crowded.end());
+  tune::TpeSampler startup_liar({.seed = 4, .constant_liar = true});
+  CHECK(startup_liar.sample(few, Direction::minimize, next, "x", space) ==
+        tune::TpeSampler({.seed = 4}).sample(std::vector<tune::FrozenTrial>(history.begin(), history.begin() + 5),
+                                               Direction::minimize, next, "x", space));
+}
+
+TEST_CASE("A trial whose heartbeat went stale is retried once with the same values, with its history") {
+  TempFile file("tune_retry_stale");
+  auto storage = std::make_shared<tune::SqliteStorage>(file.path.string(),
+                                                       tune::SqliteStorage::Options{.stale_after = std::chrono::seconds(-1)});
+  tune::Study study({.sampler = std::make_shared<tune::RandomSampler>(3), .storage = storage, .name = "r",
+                     .failed_trial_callback = tune::RetryFailedTrialCallback(1)});
+  tune::Trial first = study.ask();
+  const double x = first.suggest_float("x", 0, 1);
+  first.report(0.5, 1);
+  // Any heartbeat is older than -1 s: this ask declares trial 0 dead and takes its retry.
+  tune::Trial retry = study.ask();
+  CHECK(retry.number() == 1);
+  CHECK(retry.frozen().retry_of == 0);
+  CHECK(retry.suggest_float("x", 0, 1) == x);
+  CHECK(retry.frozen().intermediate.empty());  // reports are not inherited
+  // The retry dies too: it was retried once already, so no second retry.
+  tune::Trial third = study.ask();
+  CHECK(third.number() == 2);
+  CHECK(third.frozen().retry_of == -1);
+  CHECK(third.frozen().fixed_params.empty());
+  const auto trials = study.trials();
+  REQUIRE(trials.size() == 3);
+  CHECK(trials[0].state == TrialState::failed);
+  CHECK(trials[1].state == TrialState::failed);
+  CHECK(tune::RetryFailedTrialCallback::retry_history(trials, trials[1]) == std::vector<std::int64_t>{0});
+  CHECK(tune::RetryFailedTrialCallback::retried_trial_number(trials, trials[1]) == 0);
+  CHECK_FALSE(tune::RetryFailedTrialCallback::retried_trial_number(trials, trials[0]));
+}
+
+TEST_CASE("A worker killed mid-trial has its trial retried by the next worker, same values") {
+  TempFile file("tune_retry_killed");
+  { tune::SqliteStorage create(file.path.string()); }
+  descent_test::kill_child_when_ready([&](const auto& die) {
+    tune::Study study({.sampler = std::make_shared<tune::RandomSampler>(0),
+                       .storage = std::make_shared<tune::SqliteStorage>(file.path.string()), .name = "k"});
+    study.optimize([&](tune::Trial& t) {
+      t.suggest_float("x", 0, 1);
+      t.suggest_int("n", 0, 1000);
+      die();  // mid-trial
+      return 0.0;
+    }, 1);
+  });
+
+  int called = 0;
+  tune::Study study({.sampler = std::make_shared<tune::RandomSampler>(7),
+                     .storage = std::make_shared<tune::SqliteStorage>(file.path.string()), .name = "k",
+                     .failed_trial_callback = [&](tune::Study& s, const tune::FrozenTrial& t) {
+                       ++called;
+                       tune::RetryFailedTrialCallback()(s, t);
+                     }});
+  study.optimize([](tune::Trial& t) { return t.suggest_float("x", 0, 1) + double(t.suggest_int("n", 0, 1000)); }, 2);
+  CHECK(called == 1);
+  const auto trials = study.trials();
+  REQUIRE(trials.size() == 3);
+  CHECK(trials[0].state == TrialState::failed);
+  CHECK_THAT(trials[0].message, Catch::Contains("died"));
+  CHECK(trials[1].state == TrialState::complete);
+  CHECK(trials[1].retry_of == 0);
+  CHECK(trials[1].get_float("x") == trials[0].get_float("x"));
+  CHECK(trials[1].get_int("n") == trials[0].get_int("n"));
+  CHECK(trials[2].retry_of == -1);
+}
+
+TEST_CASE("Forged queue and retry rows are refused, naming the trial") {
+  TempFile file("tune_forged_queue");
+  {
+    tune::Study study({.storage = std::make_shared<tune::SqliteStorage>(file.path.string()), .name = "s"});
+    study.enqueue_trial({{"x", 1.5}});
+    study.enqueue_trial({{"x", 2.5}});
+  }
+  const auto message = [&] {
+    return message_of([&] { tune::SqliteStorage(file.path.string()).trials(1); });
+  };
+  forge(file.path, "UPDATE fixed_params SET value = 'one' WHERE trial_id = " + trial_id(0));
+  CHECK_THAT(message(), Catch::Contains("trial 0, given parameter \"x\"") && Catch::Contains("does not parse"));
+  forge(file.path, "UPDATE fixed_params SET value = '1.5' WHERE trial_id = " + trial_id(0));
+  forge(file.path, "INSERT INTO retries (trial_id, retry_of) VALUES (" + trial_id(0) + ", 1)");
+  CHECK_THAT(message(), Catch::Contains("trial 0: retries a trial number that is not a number below its own"));
+  forge(file.path, "UPDATE retries SET retry_of = 0, trial_id = " + trial_id(1));
+  CHECK(tune::SqliteStorage(file.path.string()).trials(1)[1].retry_of == 0);
+  forge(file.path, "UPDATE trials SET state = 'paused' WHERE number = 0");
+  CHECK_THAT(message(), Catch::Contains("none of running, complete, pruned, failed, waiting"));
 }

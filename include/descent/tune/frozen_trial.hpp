@@ -5,6 +5,7 @@
 #include <descent/error.hpp>
 #include <descent/tune/distributions.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -19,27 +20,29 @@ namespace descent::tune {
 
 /// Whether a study looks for the lowest or the highest objective value.
 enum class Direction { minimize, maximize };
-/// Where a trial stands: running, or how it ended.
-enum class TrialState { running, complete, pruned, failed };
+/// Where a trial stands: running, how it ended, or waiting in the queue (Study::enqueue_trial, a
+/// retry of a failed trial) for a worker to take it.
+enum class TrialState { running, complete, pruned, failed, waiting };
 
 /// The direction's name: "minimize" or "maximize".
 inline std::string_view to_string(Direction d) {
   return d == Direction::minimize ? "minimize" : "maximize";
 }
-/// The state's name: "running", "complete", "pruned" or "failed".
+/// The state's name: "running", "complete", "pruned", "failed" or "waiting".
 inline std::string_view to_string(TrialState s) {
   switch (s) {
     case TrialState::running: return "running";
     case TrialState::complete: return "complete";
     case TrialState::pruned: return "pruned";
     case TrialState::failed: return "failed";
+    case TrialState::waiting: return "waiting";
   }
   return "?";
 }
 /// The TrialState named `s` (as stored); throws std::runtime_error for any other text.
 inline TrialState trial_state_from(std::string_view s) {
-  for (auto state :
-       {TrialState::running, TrialState::complete, TrialState::pruned, TrialState::failed}) {
+  for (auto state : {TrialState::running, TrialState::complete, TrialState::pruned,
+                     TrialState::failed, TrialState::waiting}) {
     if (to_string(state) == s) return state;
   }
   throw RuntimeError("descent::tune: unknown trial state " + detail::quote_excerpt(s));
@@ -98,9 +101,13 @@ struct FrozenTrial {
   std::map<std::string, Param> params;           ///< the parameters suggested so far, by name
   std::map<std::int64_t, double> intermediate;   ///< step -> reported value
   std::string message;                           ///< why it failed
+  /// Values given before the trial ran (Study::enqueue_trial, a retry): a suggest_* for one of
+  /// these names returns it instead of asking the sampler.
+  std::map<std::string, ParamValue> fixed_params;
+  std::int64_t retry_of = -1;  ///< the number of the failed trial this one retries; -1: none
 
   /// Whether the trial has ended (complete, pruned or failed).
-  bool finished() const { return state != TrialState::running; }
+  bool finished() const { return state != TrialState::running && state != TrialState::waiting; }
   /// The last step reported, or -1.
   std::int64_t last_step() const {
     return intermediate.empty() ? -1 : intermediate.rbegin()->first;
@@ -129,6 +136,35 @@ struct FrozenTrial {
     return it->second;
   }
 };
+
+/// The internal value of `value` given for parameter `name` over `distribution` (enqueue_trial,
+/// FixedSampler): a float for a float space (an int is taken as the float), an int for an int
+/// space (a whole float too), one of the choices for a categorical. Throws std::invalid_argument
+/// naming the parameter for another type or a value outside the space: descent's storages hold
+/// only values inside their space (Optuna 3.1 warns and uses such a value).
+inline double internal_value(const std::string& name, const Distribution& distribution,
+                             const ParamValue& value) {
+  const auto given = [&] {
+    if (const auto* d = std::get_if<double>(&value)) return detail::format_number(*d);
+    if (const auto* i = std::get_if<std::int64_t>(&value)) return std::to_string(*i);
+    return detail::quote_excerpt(std::get<std::string>(value));
+  };
+  double internal = std::numeric_limits<double>::quiet_NaN();
+  if (const auto* c = std::get_if<CategoricalDistribution>(&distribution)) {
+    if (const auto* s = std::get_if<std::string>(&value)) {
+      const auto it = std::find(c->choices.begin(), c->choices.end(), *s);
+      if (it != c->choices.end()) internal = double(it - c->choices.begin());
+    }
+  } else if (const auto* d = std::get_if<double>(&value)) {
+    internal = *d;
+  } else if (const auto* i = std::get_if<std::int64_t>(&value)) {
+    internal = double(*i);
+  }
+  if (std::isnan(internal) || !contains(distribution, internal)) {
+    detail::bad_param(name, "the given value " + given() + " is not in " + describe(distribution));
+  }
+  return internal;
+}
 
 /// True when a is a better objective value than b in direction d (NaN is never better).
 inline bool better(Direction d, double a, double b) {

@@ -51,6 +51,10 @@ class PortfolioSampler : public Sampler {
 /// both with gamma 0.15 and prior weight 2, which explore a little more than Optuna's defaults.
 /// Chosen on the tuning benchmark (docs/tuning.md): the joint model wins on smooth and
 /// correlated functions, the univariate one keeps separable and high-dimensional ones on track.
+/// The univariate one lies (constant_liar) over numeric parameters: with parallel workers it
+/// counts their running trials as bad, which keeps them apart; lying in the joint model or over
+/// categoricals too measured worse (docs/tuning.md, "Parallel workers"). A serial study has no
+/// running trials to lie about.
 inline std::shared_ptr<Sampler> default_sampler(std::uint64_t seed = 0) {
   using Options = TpeSampler::Options;
   return std::make_shared<PortfolioSampler>(std::vector<std::shared_ptr<Sampler>>{
@@ -58,7 +62,9 @@ inline std::shared_ptr<Sampler> default_sampler(std::uint64_t seed = 0) {
                                            .gamma = 0.15,
                                            .prior_weight = 2,
                                            .multivariate = false,
-                                           .equal_height_kernels = true}),
+                                           .equal_height_kernels = true,
+                                           .constant_liar = true,
+                                           .lie_on_categorical = false}),
       std::make_shared<TpeSampler>(Options{.seed = seed, .gamma = 0.15, .prior_weight = 2}),
   });
 }

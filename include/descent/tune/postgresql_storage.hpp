@@ -9,8 +9,10 @@
 // - fail_stale_trials() marks failed the running trials whose worker process is gone (for
 //   workers on this host) or whose heartbeat is older than stale_after (any host).
 // - Everything read back is checked as SqliteStorage checks it (stored_trials.hpp).
-// - The database records the version of its tables (detail/schema.hpp); one of another version
-//   is refused.
+// - The database records the version of its tables (detail/schema.hpp): an older one is migrated,
+//   a newer one refused.
+// - Waiting trials (enqueue_trial, retries) are taken by start_trial under the study's row lock,
+//   each by one worker only; the same lock makes the count behind a total-trials limit exact.
 //
 //   descent::tune::PostgresqlStorage storage("postgresql://user@127.0.0.1:5432/db");
 
@@ -18,6 +20,7 @@
 
 #include <descent/detail/from_chars.hpp>
 #include <descent/error.hpp>
+#include <descent/tune/detail/param_value_text.hpp>
 #include <descent/tune/detail/schema.hpp>
 #include <descent/tune/detail/workers.hpp>
 #include <descent/tune/storage.hpp>
@@ -72,10 +75,10 @@ class PostgresqlStorage : public Storage {
       exec("SELECT pg_advisory_xact_lock(7200707)");  // two workers creating the tables at once
       // First, so that a study of another version is refused before anything is added to it.
       exec(detail::create_meta_sql);
-      exec(detail::record_version_sql().c_str());
-      Result version = query(detail::select_version_sql, {});
-      detail::check_schema_version(
-          source(), version.rows() == 1 ? std::optional(version.text(0, 0)) : std::nullopt);
+      exec(detail::record_version_sql);
+      Result stored = query(detail::select_version_sql, {});
+      const auto version = detail::check_schema_version(
+          source(), stored.rows() == 1 ? std::optional(stored.text(0, 0)) : std::nullopt);
       exec(
           "CREATE TABLE IF NOT EXISTS studies (id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL "
           "UNIQUE, "
@@ -94,6 +97,7 @@ class PostgresqlStorage : public Storage {
           "CREATE TABLE IF NOT EXISTS intermediate (trial_id BIGINT NOT NULL REFERENCES "
           "trials(id), "
           "step BIGINT NOT NULL, value DOUBLE PRECISION, PRIMARY KEY(trial_id, step))");
+      for (const auto& sql : detail::upgrade_sql(version)) exec(sql.c_str());
       tx.commit();
     } catch (...) {
       PQfinish(m_conn);
@@ -119,19 +123,60 @@ class PostgresqlStorage : public Storage {
   FrozenTrial create_trial(std::int64_t study) override {
     std::lock_guard lock(m_mutex);
     Transaction tx(*this);
-    query("SELECT id FROM studies WHERE id = $1 FOR UPDATE",
-          {text(study)});  // one allocator at a time
-    Result r = query(
-        "INSERT INTO trials (study_id, number, state, host, pid, pid_start, heartbeat) "
-        "SELECT $1, COALESCE(MAX(number) + 1, 0), 'running', $2, $3, $4, "
-        "extract(epoch from clock_timestamp()) FROM trials WHERE study_id = $1 RETURNING id, "
-        "number",
-        {text(study), m_host, text(m_pid), text(m_start)});
+    lock_study(study);
+    FrozenTrial t = insert_trial(study, TrialState::running);
     tx.commit();
-    FrozenTrial t;
-    t.id = r.integer(0, 0);
-    t.number = r.integer(0, 1);
     return t;
+  }
+
+  FrozenTrial enqueue_trial(std::int64_t study, const std::map<std::string, ParamValue>& fixed,
+                            std::int64_t retry_of) override {
+    std::lock_guard lock(m_mutex);
+    Transaction tx(*this);
+    lock_study(study);
+    FrozenTrial t = insert_trial(study, TrialState::waiting);
+    for (const auto& [name, value] : fixed) {
+      const auto [kind, cell] = detail::param_value_cells(value);
+      query("INSERT INTO fixed_params (trial_id, name, kind, value) VALUES ($1, $2, $3, $4)",
+            {text(t.id), name, kind, cell});
+    }
+    if (retry_of >= 0) {
+      query("INSERT INTO retries (trial_id, retry_of) VALUES ($1, $2)",
+            {text(t.id), text(retry_of)});
+    }
+    tx.commit();
+    t.fixed_params = fixed;
+    t.retry_of = retry_of;
+    return t;
+  }
+
+  std::optional<FrozenTrial> start_trial(std::int64_t study, std::int64_t limit) override {
+    std::lock_guard lock(m_mutex);
+    Transaction tx(*this);
+    lock_study(study);  // from here no other worker counts or takes: READ COMMITTED sees theirs
+    Result count = query("SELECT COUNT(*) FROM trials WHERE study_id = $1 AND state != 'waiting'",
+                         {text(study)});
+    if (count.integer(0, 0) >= limit) return std::nullopt;
+    Result waiting = query(
+        "SELECT id FROM trials WHERE study_id = $1 AND state = 'waiting' ORDER BY number LIMIT 1",
+        {text(study)});
+    if (waiting.rows() == 0) {
+      FrozenTrial t = insert_trial(study, TrialState::running);
+      tx.commit();
+      return t;
+    }
+    const std::int64_t id = waiting.integer(0, 0);
+    query(
+        "UPDATE trials SET state = 'running', host = $1, pid = $2, pid_start = $3, "
+        "heartbeat = extract(epoch from clock_timestamp()) WHERE id = $4",
+        {m_host, text(m_pid), text(m_start), text(id)});
+    tx.commit();
+    // Read back as any trial is: its given values and retry, checked.
+    for (auto& t : read_trials(study, id)) {
+      if (t.id == id) return t;
+    }
+    throw LogicError("descent::tune: " + source() + ": trial id " + std::to_string(id) +
+                     " vanished after it was taken");
   }
 
   /// Records parameter `name` of trial `trial` and refreshes its heartbeat, while the trial runs
@@ -178,36 +223,7 @@ class PostgresqlStorage : public Storage {
   std::vector<FrozenTrial> trials(std::int64_t study) override {
     std::lock_guard lock(m_mutex);
     detail::FinishedTrials& finished = m_finished[study];
-    Transaction tx(*this, "BEGIN ISOLATION LEVEL REPEATABLE READ");  // one snapshot for the reads
-    const std::string id = text(study), from = text(finished.from_id());
-    Result name = query("SELECT name FROM studies WHERE id = $1", {id});
-    if (name.rows() != 1)
-      throw OutOfRange("descent::tune: " + source() + ": no study with id " + id);
-    detail::StoredTrials out(source(), name.text(0, 0));
-    finished.add_to(out);
-    Result t = query(
-        "SELECT id, number, state, value, message FROM trials "
-        "WHERE study_id = $1 AND id >= $2",
-        {id, from});
-    for (int row = 0; row < t.rows(); ++row) {
-      out.add_trial(t.integer(row, 0), t.integer_cell(row, 1), t.text(row, 2), t.real_cell(row, 3),
-                    t.text(row, 4));
-    }
-    Result p = query(
-        "SELECT p.trial_id, p.name, p.distribution, p.value FROM params p "
-        "JOIN trials t ON t.id = p.trial_id WHERE t.study_id = $1 AND t.id >= $2",
-        {id, from});
-    for (int row = 0; row < p.rows(); ++row) {
-      out.add_param(p.integer(row, 0), p.text(row, 1), p.text(row, 2), p.real_cell(row, 3));
-    }
-    Result i = query(
-        "SELECT i.trial_id, i.step, i.value FROM intermediate i "
-        "JOIN trials t ON t.id = i.trial_id WHERE t.study_id = $1 AND t.id >= $2",
-        {id, from});
-    for (int row = 0; row < i.rows(); ++row)
-      out.add_report(i.integer(row, 0), i.integer_cell(row, 1), i.real_cell(row, 2));
-    tx.commit();
-    auto all = out.take();
+    auto all = read_trials(study, finished.from_id(), &finished);
     finished.update(all);  // only now: a study that fails its checks changes nothing here
     return all;
   }
@@ -217,14 +233,14 @@ class PostgresqlStorage : public Storage {
     for (const auto id : trials) beat(id);
   }
 
-  int fail_stale_trials(std::int64_t study) override {
+  std::vector<std::int64_t> fail_stale_trials(std::int64_t study) override {
     std::lock_guard lock(m_mutex);
     Transaction tx(*this);
     Result r = query(
         "SELECT id, host, pid, pid_start, extract(epoch from clock_timestamp()) - heartbeat "
         "FROM trials WHERE study_id = $1 AND state = 'running' FOR UPDATE",
         {text(study)});
-    int marked = 0;
+    std::vector<std::int64_t> marked;
     for (int row = 0; row < r.rows(); ++row) {
       const auto pid = r.integer(row, 2), start = r.integer(row, 3);
       const double age = r.real_cell(row, 4).value_or(0.0);
@@ -238,7 +254,7 @@ class PostgresqlStorage : public Storage {
       }
       query("UPDATE trials SET state = 'failed', message = $1 WHERE id = $2 AND state = 'running'",
             {why, text(r.integer(row, 0))});
-      ++marked;
+      marked.push_back(r.integer(row, 0));
     }
     tx.commit();
     return marked;
@@ -355,6 +371,75 @@ class PostgresqlStorage : public Storage {
       throw RuntimeError("descent::tune: PostgreSQL at '" + m_url + "': " + PQerrorMessage(m_conn) +
                          " (in: " + sql + ")");
     }
+  }
+
+  /// Holds the study's row lock to the end of the transaction: one allocator at a time.
+  void lock_study(std::int64_t study) {
+    query("SELECT id FROM studies WHERE id = $1 FOR UPDATE", {text(study)});
+  }
+
+  /// A new trial of the study in `state` with the next number, inside the caller's transaction
+  /// and under lock_study.
+  FrozenTrial insert_trial(std::int64_t study, TrialState state) {
+    Result r = query(
+        "INSERT INTO trials (study_id, number, state, host, pid, pid_start, heartbeat) "
+        "SELECT $1, COALESCE(MAX(number) + 1, 0), $2, $3, $4, $5, "
+        "extract(epoch from clock_timestamp()) FROM trials WHERE study_id = $1 RETURNING id, "
+        "number",
+        {text(study), std::string(to_string(state)), m_host, text(m_pid), text(m_start)});
+    FrozenTrial t;
+    t.id = r.integer(0, 0);
+    t.number = r.integer(0, 1);
+    t.state = state;
+    return t;
+  }
+
+  /// The study's trials with ids from `from_id` on (and, with `finished`, the ones it kept), in
+  /// one snapshot, checked.
+  std::vector<FrozenTrial> read_trials(std::int64_t study, std::int64_t from_id,
+                                       const detail::FinishedTrials* finished = nullptr) {
+    Transaction tx(*this, "BEGIN ISOLATION LEVEL REPEATABLE READ");  // one snapshot for the reads
+    const std::string id = text(study), from = text(from_id);
+    Result name = query("SELECT name FROM studies WHERE id = $1", {id});
+    if (name.rows() != 1)
+      throw OutOfRange("descent::tune: " + source() + ": no study with id " + id);
+    detail::StoredTrials out(source(), name.text(0, 0));
+    if (finished) finished->add_to(out);
+    Result t = query(
+        "SELECT id, number, state, value, message FROM trials "
+        "WHERE study_id = $1 AND id >= $2",
+        {id, from});
+    for (int row = 0; row < t.rows(); ++row) {
+      out.add_trial(t.integer(row, 0), t.integer_cell(row, 1), t.text(row, 2), t.real_cell(row, 3),
+                    t.text(row, 4));
+    }
+    Result p = query(
+        "SELECT p.trial_id, p.name, p.distribution, p.value FROM params p "
+        "JOIN trials t ON t.id = p.trial_id WHERE t.study_id = $1 AND t.id >= $2",
+        {id, from});
+    for (int row = 0; row < p.rows(); ++row) {
+      out.add_param(p.integer(row, 0), p.text(row, 1), p.text(row, 2), p.real_cell(row, 3));
+    }
+    Result i = query(
+        "SELECT i.trial_id, i.step, i.value FROM intermediate i "
+        "JOIN trials t ON t.id = i.trial_id WHERE t.study_id = $1 AND t.id >= $2",
+        {id, from});
+    for (int row = 0; row < i.rows(); ++row)
+      out.add_report(i.integer(row, 0), i.integer_cell(row, 1), i.real_cell(row, 2));
+    Result f = query(
+        "SELECT f.trial_id, f.name, f.kind, f.value FROM fixed_params f "
+        "JOIN trials t ON t.id = f.trial_id WHERE t.study_id = $1 AND t.id >= $2",
+        {id, from});
+    for (int row = 0; row < f.rows(); ++row)
+      out.add_fixed_param(f.integer(row, 0), f.text(row, 1), f.text(row, 2), f.text(row, 3));
+    Result r = query(
+        "SELECT r.trial_id, r.retry_of FROM retries r "
+        "JOIN trials t ON t.id = r.trial_id WHERE t.study_id = $1 AND t.id >= $2",
+        {id, from});
+    for (int row = 0; row < r.rows(); ++row)
+      out.add_retry(r.integer(row, 0), r.integer_cell(row, 1));
+    tx.commit();
+    return out.take();
   }
 
   void beat(std::int64_t trial) {

@@ -1,8 +1,8 @@
 #pragma once
-// Samplers choose a trial's parameter values. The base class, random search and grid search;
-// TPE is in tpe.hpp. Every sampler is seeded: with one job, a seed gives the same trials every run.
-// A value is a pure function of (seed, trial number, parameter name, finished trials so far), so
-// the order in which threads ask does not change it.
+// Samplers choose a trial's parameter values. The base class, random search, grid search and
+// PartialFixedSampler; TPE is in tpe.hpp. Every sampler is seeded: with one job, a seed gives the
+// same trials every run. A value is a pure function of (seed, trial number, parameter name, the
+// other trials when this one started), so the order in which threads ask does not change it.
 
 #include <descent/detail/random.hpp>
 #include <descent/error.hpp>
@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -25,7 +26,9 @@ class Sampler {
  public:
   virtual ~Sampler() = default;
   /// The internal value (see distributions.hpp) of parameter `name` for `trial`, given the study's
-  /// `history` (its finished trials, as they were when the trial started).
+  /// `history`: its other trials as they were when `trial` started - the finished ones, and the
+  /// ones other workers were running, with the parameters they had by then (a sampler that knows
+  /// nothing of running trials skips them: TpeSampler without constant_liar does).
   virtual double sample(const std::vector<FrozenTrial>& history, Direction direction,
                         const FrozenTrial& trial, const std::string& name,
                         const Distribution& distribution) = 0;
@@ -181,6 +184,45 @@ class GridSampler : public Sampler {
 
  private:
   Options m_options;
+};
+
+/// Some parameters pinned to given values, the rest from a base sampler, like Optuna's
+/// PartialFixedSampler: for a parameter named in `fixed`, the value given; for any other, what the
+/// base sampler says, seeing the trials without their pinned parameters.
+class PartialFixedSampler : public Sampler {
+ public:
+  /// Values by parameter name: a double, an std::int64_t or a choice's text. Throws
+  /// std::invalid_argument if `base` is null. A value of another type than the space asked for,
+  /// or outside it, fails the trial with an error naming the parameter (Optuna warns and uses it;
+  /// descent's storages keep only values inside their space).
+  PartialFixedSampler(std::map<std::string, ParamValue> fixed, std::shared_ptr<Sampler> base)
+      : m_fixed(std::move(fixed)), m_base(std::move(base)) {
+    if (!m_base)
+      throw InvalidArgument("descent::tune::PartialFixedSampler: the base sampler is null");
+  }
+
+  /// The pinned values, by name.
+  const std::map<std::string, ParamValue>& fixed() const { return m_fixed; }
+
+  double sample(const std::vector<FrozenTrial>& history, Direction direction,
+                const FrozenTrial& trial, const std::string& name,
+                const Distribution& distribution) override {
+    const auto it = m_fixed.find(name);
+    if (it != m_fixed.end()) return internal_value(name, distribution, it->second);
+    // The base sampler sees the trials without the pinned parameters, as Optuna leaves them out
+    // of the base's joint search space: a multivariate TPE models only what it chooses.
+    std::vector<FrozenTrial> unpinned = history;
+    for (auto& t : unpinned) {
+      for (const auto& entry : m_fixed) t.params.erase(entry.first);
+    }
+    FrozenTrial current = trial;
+    for (const auto& entry : m_fixed) current.params.erase(entry.first);
+    return m_base->sample(unpinned, direction, current, name, distribution);
+  }
+
+ private:
+  std::map<std::string, ParamValue> m_fixed;
+  std::shared_ptr<Sampler> m_base;
 };
 
 }  // namespace descent::tune

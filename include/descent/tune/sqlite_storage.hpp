@@ -17,10 +17,13 @@
 //   saying the file is read-only. On a read-only file system a WAL-mode file whose -shm index is
 //   missing (as a clean close leaves it) is read as immutable, which is exact there: nothing can
 //   change it.
-// - The file records the version of its tables (detail/schema.hpp); a file of another version is
-//   refused, whether opened for writing or reading.
+// - The file records the version of its tables (detail/schema.hpp): an older one is migrated when
+//   opened for writing and read as it is when opened for reading; a newer one is refused.
+// - Waiting trials (enqueue_trial, retries) are taken by start_trial under the write lock, each by
+//   one worker only; the same lock makes the count behind a total-trials limit exact.
 
 #include <descent/error.hpp>
+#include <descent/tune/detail/param_value_text.hpp>
 #include <descent/tune/detail/schema.hpp>
 #include <descent/tune/detail/sqlite_statement.hpp>
 #include <descent/tune/detail/workers.hpp>
@@ -148,28 +151,73 @@ class SqliteStorage : public Storage {
     std::lock_guard lock(m_mutex);
     writable("create a trial");
     Transaction tx(*this);
-    Statement next(*this, "SELECT COALESCE(MAX(number) + 1, 0) FROM trials WHERE study_id = ?");
-    next.bind(1, study);
-    next.step();
-    FrozenTrial t;
-    const auto number = next.integer_cell(0);  // MAX(number) + 1 past int64 turns real
-    if (!number)
-      throw RuntimeError("descent::tune: " + source() + ": no trial number left after the largest");
-    t.number = *number;
-    Statement insert(
-        *this,
-        "INSERT INTO trials (study_id, number, state, host, pid, pid_start, heartbeat) "
-        "VALUES (?, ?, 'running', ?, ?, ?, ?)");
-    insert.bind(1, study);
-    insert.bind(2, t.number);
-    insert.bind(3, m_host);
-    insert.bind(4, std::int64_t(m_pid));
-    insert.bind(5, std::int64_t(m_start));
-    insert.bind(6, detail::unix_seconds());
-    insert.run();
-    t.id = sqlite3_last_insert_rowid(m_db);
+    FrozenTrial t = insert_trial(study, TrialState::running);
     tx.commit();
     return t;
+  }
+
+  FrozenTrial enqueue_trial(std::int64_t study, const std::map<std::string, ParamValue>& fixed,
+                            std::int64_t retry_of) override {
+    std::lock_guard lock(m_mutex);
+    writable("enqueue a trial");
+    Transaction tx(*this);
+    FrozenTrial t = insert_trial(study, TrialState::waiting);
+    for (const auto& [name, value] : fixed) {
+      const auto [kind, text] = detail::param_value_cells(value);
+      Statement s(*this,
+                  "INSERT INTO fixed_params (trial_id, name, kind, value) VALUES (?, ?, ?, ?)");
+      s.bind(1, t.id);
+      s.bind(2, name);
+      s.bind(3, kind);
+      s.bind(4, text);
+      s.run();
+    }
+    if (retry_of >= 0) {
+      Statement s(*this, "INSERT INTO retries (trial_id, retry_of) VALUES (?, ?)");
+      s.bind(1, t.id);
+      s.bind(2, retry_of);
+      s.run();
+    }
+    tx.commit();
+    t.fixed_params = fixed;
+    t.retry_of = retry_of;
+    return t;
+  }
+
+  std::optional<FrozenTrial> start_trial(std::int64_t study, std::int64_t limit) override {
+    std::lock_guard lock(m_mutex);
+    writable("start a trial");
+    Transaction tx(*this);  // the write lock from here: no other process counts or takes meanwhile
+    Statement count(*this, "SELECT COUNT(*) FROM trials WHERE study_id = ? AND state != 'waiting'");
+    count.bind(1, study);
+    count.step();
+    if (count.integer(0) >= limit) return std::nullopt;
+    Statement waiting(*this,
+                      "SELECT id, number FROM trials WHERE study_id = ? AND state = 'waiting' "
+                      "ORDER BY number LIMIT 1");
+    waiting.bind(1, study);
+    if (!waiting.step()) {
+      FrozenTrial t = insert_trial(study, TrialState::running);
+      tx.commit();
+      return t;
+    }
+    const std::int64_t id = waiting.integer(0);
+    Statement take(*this,
+                   "UPDATE trials SET state = 'running', host = ?, pid = ?, pid_start = ?, "
+                   "heartbeat = ? WHERE id = ?");
+    take.bind(1, m_host);
+    take.bind(2, std::int64_t(m_pid));
+    take.bind(3, std::int64_t(m_start));
+    take.bind(4, detail::unix_seconds());
+    take.bind(5, id);
+    take.run();
+    tx.commit();
+    // Read back as any trial is: its given values and retry, checked.
+    for (auto& t : read_trials(study, id)) {
+      if (t.id == id) return t;
+    }
+    throw LogicError("descent::tune: " + source() + ": trial id " + std::to_string(id) +
+                     " vanished after it was taken");
   }
 
   /// Records parameter `name` of trial `trial` and refreshes its heartbeat, while the trial runs
@@ -226,35 +274,7 @@ class SqliteStorage : public Storage {
   std::vector<FrozenTrial> trials(std::int64_t study) override {
     std::lock_guard lock(m_mutex);
     detail::FinishedTrials& finished = m_finished[study];
-    Transaction tx(*this, "BEGIN");  // one consistent snapshot across the reads
-    Statement name(*this, "SELECT name FROM studies WHERE id = ?");
-    name.bind(1, study);
-    if (!name.step())
-      throw OutOfRange("descent::tune: " + source() + ": no study with id " +
-                       std::to_string(study));
-    detail::StoredTrials out(source(), name.text(0));
-    finished.add_to(out);
-    Statement t(*this,
-                "SELECT id, number, state, value, message FROM trials "
-                "WHERE study_id = ? AND id >= ?");
-    t.bind(1, study);
-    t.bind(2, finished.from_id());
-    while (t.step())
-      out.add_trial(t.integer(0), t.integer_cell(1), t.text(2), t.real_cell(3), t.text(4));
-    Statement p(*this,
-                "SELECT p.trial_id, p.name, p.distribution, p.value FROM params p "
-                "JOIN trials t ON t.id = p.trial_id WHERE t.study_id = ? AND t.id >= ?");
-    p.bind(1, study);
-    p.bind(2, finished.from_id());
-    while (p.step()) out.add_param(p.integer(0), p.text(1), p.text(2), p.real_cell(3));
-    Statement i(*this,
-                "SELECT i.trial_id, i.step, i.value FROM intermediate i "
-                "JOIN trials t ON t.id = i.trial_id WHERE t.study_id = ? AND t.id >= ?");
-    i.bind(1, study);
-    i.bind(2, finished.from_id());
-    while (i.step()) out.add_report(i.integer(0), i.integer_cell(1), i.real_cell(2));
-    tx.commit();
-    auto all = out.take();
+    auto all = read_trials(study, finished.from_id(), &finished);
     finished.update(all);  // only now: a study that fails its checks changes nothing here
     return all;
   }
@@ -267,10 +287,10 @@ class SqliteStorage : public Storage {
   }
 
   /// Marks failed the running trials whose worker is gone; on a read-only file, changes nothing
-  /// and returns 0 (a reader may look at a study whose workers are gone).
-  int fail_stale_trials(std::int64_t study) override {
+  /// and returns none (a reader may look at a study whose workers are gone).
+  std::vector<std::int64_t> fail_stale_trials(std::int64_t study) override {
     std::lock_guard lock(m_mutex);
-    if (m_read_only) return 0;
+    if (m_read_only) return {};
     Transaction tx(*this);
     Statement s(*this,
                 "SELECT id, host, pid, pid_start, heartbeat FROM trials WHERE study_id = ? AND "
@@ -297,7 +317,9 @@ class SqliteStorage : public Storage {
       u.run();
     }
     tx.commit();
-    return int(dead.size());
+    std::vector<std::int64_t> ids;
+    for (const auto& entry : dead) ids.push_back(entry.first);
+    return ids;
   }
 
  private:
@@ -307,6 +329,82 @@ class SqliteStorage : public Storage {
   friend class detail::SqliteTransaction<SqliteStorage>;
   using Statement = detail::SqliteStatement<SqliteStorage>;
   using Transaction = detail::SqliteTransaction<SqliteStorage>;
+
+  /// The study's trials with ids from `from_id` on (and, with `finished`, the ones it kept), in
+  /// one consistent snapshot, checked.
+  std::vector<FrozenTrial> read_trials(std::int64_t study, std::int64_t from_id,
+                                       const detail::FinishedTrials* finished = nullptr) {
+    Transaction tx(*this, "BEGIN");  // one consistent snapshot across the reads
+    Statement name(*this, "SELECT name FROM studies WHERE id = ?");
+    name.bind(1, study);
+    if (!name.step())
+      throw OutOfRange("descent::tune: " + source() + ": no study with id " +
+                       std::to_string(study));
+    detail::StoredTrials out(source(), name.text(0));
+    if (finished) finished->add_to(out);
+    Statement t(*this,
+                "SELECT id, number, state, value, message FROM trials "
+                "WHERE study_id = ? AND id >= ?");
+    t.bind(1, study);
+    t.bind(2, from_id);
+    while (t.step())
+      out.add_trial(t.integer(0), t.integer_cell(1), t.text(2), t.real_cell(3), t.text(4));
+    Statement p(*this,
+                "SELECT p.trial_id, p.name, p.distribution, p.value FROM params p "
+                "JOIN trials t ON t.id = p.trial_id WHERE t.study_id = ? AND t.id >= ?");
+    p.bind(1, study);
+    p.bind(2, from_id);
+    while (p.step()) out.add_param(p.integer(0), p.text(1), p.text(2), p.real_cell(3));
+    Statement i(*this,
+                "SELECT i.trial_id, i.step, i.value FROM intermediate i "
+                "JOIN trials t ON t.id = i.trial_id WHERE t.study_id = ? AND t.id >= ?");
+    i.bind(1, study);
+    i.bind(2, from_id);
+    while (i.step()) out.add_report(i.integer(0), i.integer_cell(1), i.real_cell(2));
+    if (m_version >= 2) {  // a version 1 file opened for reading has neither table
+      Statement f(*this,
+                  "SELECT f.trial_id, f.name, f.kind, f.value FROM fixed_params f "
+                  "JOIN trials t ON t.id = f.trial_id WHERE t.study_id = ? AND t.id >= ?");
+      f.bind(1, study);
+      f.bind(2, from_id);
+      while (f.step()) out.add_fixed_param(f.integer(0), f.text(1), f.text(2), f.text(3));
+      Statement r(*this,
+                  "SELECT r.trial_id, r.retry_of FROM retries r "
+                  "JOIN trials t ON t.id = r.trial_id WHERE t.study_id = ? AND t.id >= ?");
+      r.bind(1, study);
+      r.bind(2, from_id);
+      while (r.step()) out.add_retry(r.integer(0), r.integer_cell(1));
+    }
+    tx.commit();
+    return out.take();
+  }
+
+  /// A new trial of the study in `state` with the next number, inside the caller's transaction.
+  FrozenTrial insert_trial(std::int64_t study, TrialState state) {
+    Statement next(*this, "SELECT COALESCE(MAX(number) + 1, 0) FROM trials WHERE study_id = ?");
+    next.bind(1, study);
+    next.step();
+    FrozenTrial t;
+    t.state = state;
+    const auto number = next.integer_cell(0);  // MAX(number) + 1 past int64 turns real
+    if (!number)
+      throw RuntimeError("descent::tune: " + source() + ": no trial number left after the largest");
+    t.number = *number;
+    Statement insert(
+        *this,
+        "INSERT INTO trials (study_id, number, state, host, pid, pid_start, heartbeat) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)");
+    insert.bind(1, study);
+    insert.bind(2, t.number);
+    insert.bind(3, std::string(to_string(state)));
+    insert.bind(4, m_host);
+    insert.bind(5, std::int64_t(m_pid));
+    insert.bind(6, std::int64_t(m_start));
+    insert.bind(7, detail::unix_seconds());
+    insert.run();
+    t.id = sqlite3_last_insert_rowid(m_db);
+    return t;
+  }
 
   void beat(std::int64_t trial) {
     Statement s(*this, "UPDATE trials SET heartbeat = ? WHERE id = ? AND state = 'running'");
@@ -352,8 +450,8 @@ class SqliteStorage : public Storage {
     Transaction tx(*this);
     // First, so that a study of another version is refused before anything is added to it.
     exec(detail::create_meta_sql);
-    exec(detail::record_version_sql().c_str());
-    detail::check_schema_version(source(), stored_version());
+    exec(detail::record_version_sql);
+    const auto version = detail::check_schema_version(source(), stored_version());
     exec(
         "CREATE TABLE IF NOT EXISTS studies (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
         "direction TEXT NOT NULL)");
@@ -370,7 +468,9 @@ class SqliteStorage : public Storage {
     exec(
         "CREATE TABLE IF NOT EXISTS intermediate (trial_id INTEGER NOT NULL REFERENCES trials(id), "
         "step INTEGER NOT NULL, value REAL, PRIMARY KEY(trial_id, step))");
+    for (const auto& sql : detail::upgrade_sql(version)) exec(sql.c_str());
     tx.commit();
+    m_version = detail::schema_version;
   }
 
   /// A file SQLite could open only for reading. Reading a WAL-mode file needs its -shm index,
@@ -381,7 +481,7 @@ class SqliteStorage : public Storage {
   void open_for_reading() {
     sqlite3_busy_timeout(m_db, int(m_options.busy_timeout.count()));
     if (!has_tables()) open_immutable();
-    detail::check_schema_version(source(), stored_version());
+    m_version = detail::check_schema_version(source(), stored_version());
   }
 
   /// Reopens the file as immutable when it is on a read-only file system (see open_for_reading).
@@ -455,6 +555,7 @@ class SqliteStorage : public Storage {
   long long m_pid, m_start;
   sqlite3* m_db = nullptr;
   bool m_read_only = false;
+  std::int64_t m_version = detail::schema_version;  ///< of the tables; older only when read-only
   std::map<std::int64_t, detail::FinishedTrials> m_finished;  ///< by study id
   std::mutex m_mutex;
 };

@@ -6,6 +6,7 @@
 #include <descent/error.hpp>
 #include <descent/tune/frozen_trial.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <functional>
@@ -13,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -22,11 +24,14 @@ namespace descent::tune {
 
 namespace detail {
 
-/// Throws std::invalid_argument for an end no trial may have: still running, or complete without
-/// a value (Study::tell fails a NaN result; a study file must not hold one it would refuse).
+/// Throws std::invalid_argument for an end no trial may have: running or waiting, or complete
+/// without a value (Study::tell fails a NaN result; a study file must not hold one it would
+/// refuse).
 inline void check_finish(TrialState state, double value) {
-  if (state == TrialState::running)
-    throw InvalidArgument("descent::tune: a trial cannot finish as running");
+  if (state == TrialState::running || state == TrialState::waiting) {
+    throw InvalidArgument("descent::tune: a trial cannot finish as " +
+                          std::string(to_string(state)));
+  }
   if (state == TrialState::complete && std::isnan(value)) {
     throw InvalidArgument("descent::tune: a complete trial needs a value, got NaN");
   }
@@ -45,6 +50,17 @@ class Storage {
   /// A new running trial with the next number of the study; the number is never handed out twice,
   /// whichever threads or processes ask.
   virtual FrozenTrial create_trial(std::int64_t study) = 0;
+  /// A new waiting trial with the next number of the study, holding the values `fixed` (by
+  /// parameter name) and `retry_of` (the number of the failed trial it retries, or -1), for
+  /// start_trial to hand to a worker.
+  virtual FrozenTrial enqueue_trial(std::int64_t study,
+                                    const std::map<std::string, ParamValue>& fixed,
+                                    std::int64_t retry_of) = 0;
+  /// Starts the study's next trial, as one step whichever threads or processes ask: its waiting
+  /// trial with the lowest number, now running (so each is taken once), else a new running trial.
+  /// Starts nothing and returns none when the study already holds `limit` trials that are not
+  /// waiting (complete, pruned, failed or running).
+  virtual std::optional<FrozenTrial> start_trial(std::int64_t study, std::int64_t limit) = 0;
   /// Records parameter `name` of trial `trial`.
   virtual void set_param(std::int64_t trial, const std::string& name, const Param& param) = 0;
   /// Records the value trial `trial` reported at `step`, replacing an earlier one for that step.
@@ -58,8 +74,9 @@ class Storage {
   virtual std::vector<FrozenTrial> trials(std::int64_t study) = 0;
   /// Tells the storage this process is still working on these running trials.
   virtual void heartbeat(const std::vector<std::int64_t>& /*trials*/) {}
-  /// Marks failed the running trials whose worker is gone. Returns how many it marked.
-  virtual int fail_stale_trials(std::int64_t /*study*/) { return 0; }
+  /// Marks failed the running trials whose worker is gone. Returns the ids of those it marked
+  /// (each trial is marked by one caller only).
+  virtual std::vector<std::int64_t> fail_stale_trials(std::int64_t /*study*/) { return {}; }
 };
 
 /// A Storage in the process's memory, lost when it ends; studies get ids 0, 1, 2 ...
@@ -79,13 +96,29 @@ class InMemoryStorage : public Storage {
 
   FrozenTrial create_trial(std::int64_t study) override {
     std::lock_guard lock(m_mutex);
-    auto& trials = at(study).trials;
+    return add(study, {});
+  }
+  FrozenTrial enqueue_trial(std::int64_t study, const std::map<std::string, ParamValue>& fixed,
+                            std::int64_t retry_of) override {
+    std::lock_guard lock(m_mutex);
     FrozenTrial t;
-    t.id = std::int64_t(m_where.size());
-    t.number = std::int64_t(trials.size());
-    trials.push_back(t);
-    m_where.push_back({study, t.number});
-    return t;
+    t.state = TrialState::waiting;
+    t.fixed_params = fixed;
+    t.retry_of = retry_of;
+    return add(study, std::move(t));
+  }
+  std::optional<FrozenTrial> start_trial(std::int64_t study, std::int64_t limit) override {
+    std::lock_guard lock(m_mutex);
+    auto& trials = at(study).trials;
+    const auto waiting = [](const FrozenTrial& t) { return t.state == TrialState::waiting; };
+    if (std::int64_t(trials.size()) - std::count_if(trials.begin(), trials.end(), waiting) >=
+        limit) {
+      return std::nullopt;
+    }
+    const auto first = std::find_if(trials.begin(), trials.end(), waiting);
+    if (first == trials.end()) return add(study, {});
+    first->state = TrialState::running;
+    return *first;
   }
 
   /// Records parameter `name` of trial `trial`; throws std::out_of_range for an unknown trial.
@@ -129,6 +162,15 @@ class InMemoryStorage : public Storage {
     Direction direction;
     std::vector<FrozenTrial> trials;
   };
+  /// Appends `t` to the study with the next id and number.
+  FrozenTrial add(std::int64_t study, FrozenTrial t) {
+    auto& trials = at(study).trials;
+    t.id = std::int64_t(m_where.size());
+    t.number = std::int64_t(trials.size());
+    trials.push_back(t);
+    m_where.push_back({study, t.number});
+    return t;
+  }
   StudyData& at(std::int64_t study) {
     if (study < 0 || std::size_t(study) >= m_studies.size()) {
       throw OutOfRange("descent::tune: no study with id " + std::to_string(study));

@@ -5,11 +5,13 @@
 // in a sampler. SqliteStorage and PostgresqlStorage both read through this one path.
 //
 // What a study may hold is what the library writes: trial numbers >= 0 and unique, a state of the
-// four, a value on every complete trial (any other may lack one), each parameter's distribution as
-// make_float/make_int/make_categorical would make it and its value inside it, report steps >= 0.
+// five, a value on every complete trial (any other may lack one), each parameter's distribution
+// as make_float/make_int/make_categorical would make it and its value inside it, report steps
+// >= 0, given values (fixed_params) that parse, a retried trial's number below the retry's.
 // Values may be +-inf; NaN is kept as NULL and only where a value may be missing.
 
 #include <descent/error.hpp>
+#include <descent/tune/detail/param_value_text.hpp>
 #include <descent/tune/frozen_trial.hpp>
 
 #include <algorithm>
@@ -86,6 +88,29 @@ class StoredTrials {
     if (!t.params.emplace(std::string(name), std::move(p)).second) fail_at(who, "given twice");
   }
 
+  /// One row of the fixed_params table (detail/param_value_text.hpp).
+  void add_fixed_param(std::int64_t trial, std::string_view name, std::string_view kind,
+                       std::string_view text) {
+    FrozenTrial& t = find(trial);
+    const std::string who =
+        "trial " + std::to_string(t.number) + ", given parameter " + quote_excerpt(name);
+    const auto value = param_value_from_cells(kind, text);
+    if (!value) {
+      fail_at(who, "value " + quote_excerpt(text) + " of kind " + quote_excerpt(kind) +
+                       " does not parse");
+    }
+    if (!t.fixed_params.emplace(std::string(name), *value).second) fail_at(who, "given twice");
+  }
+
+  /// One row of the retries table.
+  void add_retry(std::int64_t trial, Cell<std::int64_t> retry_of) {
+    FrozenTrial& t = find(trial);
+    if (!retry_of || *retry_of < 0 || *retry_of >= t.number) {
+      fail(t, "retries a trial number that is not a number below its own");
+    }
+    t.retry_of = *retry_of;
+  }
+
   /// One row of the intermediate table; `value` is NaN for SQL NULL.
   void add_report(std::int64_t trial, Cell<std::int64_t> step, Cell<double> value) {
     FrozenTrial& t = find(trial);
@@ -116,7 +141,8 @@ class StoredTrials {
     try {
       return trial_state_from(state);
     } catch (const std::runtime_error&) {
-      fail(t, "state " + quote_excerpt(state) + " is none of running, complete, pruned, failed");
+      fail(t, "state " + quote_excerpt(state) +
+                  " is none of running, complete, pruned, failed, waiting");
     }
   }
 

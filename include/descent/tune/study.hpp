@@ -18,10 +18,12 @@
 #include <descent/tune/frozen_trial.hpp>
 #include <descent/tune/portfolio.hpp>
 #include <descent/tune/pruners.hpp>
+#include <descent/tune/retry.hpp>
 #include <descent/tune/samplers.hpp>
 #include <descent/tune/storage.hpp>
 #include <descent/tune/tpe.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -33,6 +35,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -118,18 +121,27 @@ class Trial {
       }
       return it->second;
     }
+    const auto given = m_trial.fixed_params.find(name);
+    if (given != m_trial.fixed_params.end()) {  // enqueued or retried: the value given, checked
+      return record(name, {distribution, internal_value(name, distribution, given->second)});
+    }
     const double internal = m_sampler->sample(m_history, m_direction, m_trial, name, distribution);
     if (!contains(distribution, internal)) {
       throw LogicError("descent::tune: the sampler gave parameter '" + name + "' the value " +
                        detail::format_number(internal) + ", outside " + describe(distribution));
     }
-    Param param{std::move(distribution), internal};
+    return record(name, {std::move(distribution), internal});
+  }
+
+  const Param& record(const std::string& name, Param param) {
     m_storage->set_param(m_trial.id, name, param);
     return m_trial.params.insert_or_assign(name, std::move(param)).first->second;
   }
 
   FrozenTrial m_trial;
-  std::vector<FrozenTrial> m_history;  ///< finished trials when this one started (for the sampler)
+  /// The study's other trials when this one started, for the sampler: finished ones and running
+  /// ones (with the parameters they had then), not waiting ones.
+  std::vector<FrozenTrial> m_history;
   std::int64_t m_study;
   Direction m_direction;
   Storage* m_storage;
@@ -149,6 +161,29 @@ class Study {
     std::shared_ptr<Storage> storage = nullptr;  ///< default: a new InMemoryStorage
     std::string name = "default";  ///< the study in the storage: created, or continued if it exists
     std::chrono::milliseconds heartbeat_interval{2000};  ///< how often running trials say they live
+    /// Runs for each running trial this study declares dead (its worker gone, or its heartbeat
+    /// older than the storage's stale_after), before a new trial starts; e.g.
+    /// RetryFailedTrialCallback (retry.hpp). Optuna's failed_trial_callback.
+    std::function<void(Study&, const FrozenTrial&)> failed_trial_callback = {};
+  };
+
+  /// How many trials Study::optimize runs and for how long; it stops at the first limit reached
+  /// (or at stop()), letting running trials finish. With no limit it runs until stop().
+  struct OptimizeOptions {
+    /// Trials to start in this call, over all its jobs; none: no such limit (Optuna's n_trials).
+    std::optional<int> n_trials = std::nullopt;
+    /// No trial starts once the study holds this many trials that are not waiting - complete,
+    /// pruned, failed and running, from every worker and process - so a study resumed with the
+    /// same max_trials ends with exactly that many. The storage counts and starts in one step,
+    /// so workers never overshoot (Optuna's MaxTrialsCallback(n, states=None) counts after each
+    /// trial, and can). none: no such limit.
+    std::optional<std::int64_t> max_trials = std::nullopt;
+    /// No trial starts once this long has passed since optimize began (Optuna's timeout, which
+    /// it also checks before each trial); none: no time limit.
+    std::optional<std::chrono::duration<double>> timeout = std::nullopt;
+    int jobs = 1;  ///< threads running trials at once, >= 1
+    /// Runs after each trial (one at a time); may call stop().
+    std::function<void(Study&, const FrozenTrial&)> on_trial_end = {};
   };
 
   /// Opens (or creates) study `name` in the storage; throws std::invalid_argument if it exists
@@ -179,25 +214,49 @@ class Study {
   /// after each (one at a time). Storage errors stop the study and are rethrown here.
   template <class Objective>
   void optimize(Objective&& objective, int n_trials, int jobs = 1,
-                const std::function<void(const Study&, const FrozenTrial&)>& on_trial_end = {}) {
+                std::function<void(Study&, const FrozenTrial&)> on_trial_end = {}) {
     if (n_trials < 0)
       throw InvalidArgument("descent::tune::Study::optimize: n_trials must be >= 0, got " +
                             std::to_string(n_trials));
-    if (jobs < 1)
-      throw InvalidArgument("descent::tune::Study::optimize: jobs must be >= 1, got " +
-                            std::to_string(jobs));
+    optimize(std::forward<Objective>(objective),
+             OptimizeOptions{.n_trials = n_trials, .jobs = jobs, .on_trial_end = on_trial_end});
+  }
 
+  /// Runs trials of `objective` until a limit of `options` is reached or stop() is called (see
+  /// OptimizeOptions). Throws std::invalid_argument for a negative limit or jobs < 1; storage
+  /// errors stop the study and are rethrown here.
+  template <class Objective>
+  void optimize(Objective&& objective, const OptimizeOptions& options) {
+    const auto bad = [](const std::string& what) {
+      throw InvalidArgument("descent::tune::Study::optimize: " + what);
+    };
+    if (options.n_trials && *options.n_trials < 0)
+      bad("n_trials must be >= 0, got " + std::to_string(*options.n_trials));
+    if (options.max_trials && *options.max_trials < 0)
+      bad("max_trials must be >= 0, got " + std::to_string(*options.max_trials));
+    if (options.timeout && !(options.timeout->count() >= 0))
+      bad("timeout must be >= 0 s, got " + detail::format_number(options.timeout->count()) + " s");
+    if (options.jobs < 1) bad("jobs must be >= 1, got " + std::to_string(options.jobs));
+
+    const auto begin = std::chrono::steady_clock::now();
+    const std::int64_t limit = options.max_trials.value_or(INT64_MAX);
+    m_stop = false;
     std::atomic<int> started{0};
     std::atomic<bool> stop{false};
     std::exception_ptr error;
     std::mutex error_mutex, callback_mutex;
     auto worker = [&] {
       try {
-        while (!stop && started.fetch_add(1) < n_trials) {
-          const FrozenTrial done = run_one(objective);
-          if (on_trial_end) {
+        while (!stop && !m_stop) {
+          if (options.n_trials && started.fetch_add(1) >= *options.n_trials) break;
+          if (options.timeout && std::chrono::steady_clock::now() - begin >= *options.timeout)
+            break;
+          auto trial = start(limit);
+          if (!trial) break;  // the study holds max_trials trials
+          const FrozenTrial done = run_one(*trial, objective);
+          if (options.on_trial_end) {
             std::lock_guard lock(callback_mutex);
-            on_trial_end(*this, done);
+            options.on_trial_end(*this, done);
           }
         }
       } catch (...) {
@@ -223,7 +282,7 @@ class Study {
     });
 
     std::vector<std::thread> threads;
-    for (int j = 1; j < jobs; ++j) threads.emplace_back(worker);
+    for (int j = 1; j < options.jobs; ++j) threads.emplace_back(worker);
     worker();
     for (auto& t : threads) t.join();
     {
@@ -235,19 +294,24 @@ class Study {
     if (error) std::rethrow_exception(error);
   }
 
-  /// A new trial to evaluate by hand; end it with tell().
-  Trial ask() {
-    m_options.storage->fail_stale_trials(m_id);
-    auto history = m_options.storage->trials(m_id);
-    std::erase_if(history, [](const FrozenTrial& t) { return !t.finished(); });
-    FrozenTrial trial = m_options.storage->create_trial(m_id);
-    {
-      std::lock_guard lock(m_running_mutex);
-      m_running.insert(trial.id);
-    }
-    return Trial(std::move(trial), std::move(history), m_id, m_options.direction,
-                 m_options.storage.get(), m_options.sampler.get(), m_options.pruner.get());
+  /// Lets no new trial of a running optimize() start (trials under way finish); from a callback,
+  /// say. The next optimize() starts afresh.
+  void stop() { m_stop = true; }
+
+  /// Puts a trial in the queue whose parameters named in `params` take the values given (a
+  /// double, an std::int64_t or a choice's text; checked when the objective asks: another type
+  /// or a value outside the space fails the trial, naming the parameter) and the rest come from
+  /// the sampler. Queued trials are kept in the storage and start before any new one, each in one
+  /// worker only, whichever process takes it. With skip_if_exists, nothing is queued when a trial
+  /// of the study already has (or was given) the same names and values, as Optuna does (equal
+  /// texts, numbers of one type equal to a relative 1e-5, or a NaN given).
+  void enqueue_trial(const std::map<std::string, ParamValue>& params, bool skip_if_exists = false) {
+    if (skip_if_exists && already_tried(params)) return;
+    m_options.storage->enqueue_trial(m_id, params, -1);
   }
+
+  /// A new trial to evaluate by hand (the first queued one, if any); end it with tell().
+  Trial ask() { return *start(INT64_MAX); }
 
   /// Ends a trial from ask(). A pruned trial's value is its last report.
   FrozenTrial tell(Trial& trial, TrialState state,
@@ -306,9 +370,33 @@ class Study {
   }
 
  private:
+  /// Declares dead the running trials whose worker is gone (running failed_trial_callback on
+  /// each), then starts the next trial: a queued one, else a new one; none when the study holds
+  /// `limit` trials.
+  std::optional<Trial> start(std::int64_t limit) {
+    const auto dead = m_options.storage->fail_stale_trials(m_id);
+    if (!dead.empty() && m_options.failed_trial_callback) {
+      for (const auto& t : trials()) {
+        if (std::find(dead.begin(), dead.end(), t.id) != dead.end())
+          m_options.failed_trial_callback(*this, t);
+      }
+    }
+    auto trial = m_options.storage->start_trial(m_id, limit);
+    if (!trial) return std::nullopt;
+    {
+      std::lock_guard lock(m_running_mutex);
+      m_running.insert(trial->id);
+    }
+    auto history = m_options.storage->trials(m_id);
+    std::erase_if(history, [&](const FrozenTrial& t) {
+      return t.id == trial->id || t.state == TrialState::waiting;
+    });
+    return Trial(std::move(*trial), std::move(history), m_id, m_options.direction,
+                 m_options.storage.get(), m_options.sampler.get(), m_options.pruner.get());
+  }
+
   template <class Objective>
-  FrozenTrial run_one(Objective& objective) {
-    Trial trial = ask();
+  FrozenTrial run_one(Trial& trial, Objective& objective) {
     TrialState state = TrialState::complete;
     double value = std::numeric_limits<double>::quiet_NaN();
     std::string message;
@@ -324,6 +412,34 @@ class Study {
     return tell(trial, state, value, message);
   }
 
+  /// Whether a trial of the study has (or was given) exactly the names of `params` and equal
+  /// values: Optuna 3.1's test for enqueue_trial's skip_if_exists.
+  bool already_tried(const std::map<std::string, ParamValue>& params) const {
+    const auto same = [](const ParamValue& given, const ParamValue& had) {
+      if (given.index() != had.index()) return false;
+      if (const auto* s = std::get_if<std::string>(&given)) return *s == std::get<std::string>(had);
+      const auto number = [](const ParamValue& v) {
+        const auto* d = std::get_if<double>(&v);
+        return d ? *d : double(std::get<std::int64_t>(v));
+      };
+      const double a = number(given), b = number(had);
+      return std::isnan(a) || std::abs(a - b) <= 1e-5 * std::abs(b);  // numpy.isclose, atol 0
+    };
+    for (const auto& t : trials()) {
+      std::map<std::string, ParamValue> had = t.fixed_params;
+      if (had.empty()) {
+        for (const auto& [name, param] : t.params) had.emplace(name, param.value());
+      }
+      if (had.size() != params.size()) continue;
+      const bool all = std::all_of(params.begin(), params.end(), [&](const auto& entry) {
+        const auto it = had.find(entry.first);
+        return it != had.end() && same(entry.second, it->second);
+      });
+      if (all) return true;
+    }
+    return false;
+  }
+
   std::vector<std::int64_t> running() {
     std::lock_guard lock(m_running_mutex);
     return {m_running.begin(), m_running.end()};
@@ -333,6 +449,7 @@ class Study {
   std::int64_t m_id = -1;
   std::mutex m_running_mutex;
   std::set<std::int64_t> m_running;
+  std::atomic<bool> m_stop{false};
 };
 
 }  // namespace descent::tune

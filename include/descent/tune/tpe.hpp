@@ -13,7 +13,9 @@
 //      parameters outside that space are modelled one at a time.
 //   4. n_ei_candidates draws from the good density l(x); the one maximizing l(x) / g(x), which
 //      maximizes expected improvement, is the value.
-// Older observations get less weight once there are more than 25 (a ramp from 1/n to 1).
+// Older observations get less weight once there are more than 25 (a ramp from 1/n to 1). With
+// constant_liar, the trials other workers are running join the bad group with the values they
+// have so far (a joint kernel only when they have every parameter of the joint space).
 //
 // A joint draw is made once per trial, when its first parameter is asked for, and kept for the
 // trial's other parameters; it depends only on the seed, the trial's number and the history, so
@@ -68,6 +70,15 @@ class TpeSampler : public Sampler {
     /// density (it leaves out 1 / sigma): an observation far from others weighs as much as one
     /// in a crowd, which keeps a univariate TPE exploring.
     bool equal_height_kernels = false;
+    /// Counts the trials other workers are running as if they had the worst value (Optuna's
+    /// constant_liar): they join the "bad" group, so parallel workers spread out instead of
+    /// drawing near one another. They do not count towards n_startup_trials or gamma's share.
+    /// Without other workers there are no running trials and nothing changes.
+    bool constant_liar = false;
+    /// With constant_liar: lie over categorical parameters too, as Optuna does. Off, running
+    /// trials are left out of a categorical's bad group: with a few choices, lying pushes the
+    /// workers off the best one (the default sampler measured better so, docs/tuning.md).
+    bool lie_on_categorical = true;
   };
 
   TpeSampler() : TpeSampler(Options{}) {}
@@ -124,6 +135,14 @@ class TpeSampler : public Sampler {
       }
       (r < n_good ? good : bad).add(std::span(&it->second.internal, 1), t.number);
     }
+    const bool categorical = std::holds_alternative<CategoricalDistribution>(distribution);
+    for (const FrozenTrial* t : liars(history, categorical)) {
+      const auto it = t->params.find(name);
+      if (it != t->params.end() && it->second.distribution.index() == distribution.index() &&
+          contains(distribution, it->second.internal)) {
+        bad.add(std::span(&it->second.internal, 1), t->number);
+      }
+    }
     const Distribution* space[] = {&distribution};
     return best_candidate(space, good, bad, rng)[0];
   }
@@ -171,7 +190,7 @@ class TpeSampler : public Sampler {
     });
     if (it == m_joint.end()) {
       lock.unlock();  // drawing takes the time: let other trials' threads in meanwhile
-      Joint drawn = draw_joint(rank(history, direction), number);
+      Joint drawn = draw_joint(rank(history, direction), history, number);
       drawn.history = history.size();
       lock.lock();
       m_joint.push_back(std::move(drawn));
@@ -190,8 +209,10 @@ class TpeSampler : public Sampler {
   };
 
   /// One draw over the intersection search space: the parameters every ranked trial has, each
-  /// over one space, that TPE models.
-  Joint draw_joint(const std::vector<const FrozenTrial*>& ranked, std::int64_t number) const {
+  /// over one space, that TPE models. The liars among `history` join the bad group when they
+  /// have every one of those parameters.
+  Joint draw_joint(const std::vector<const FrozenTrial*>& ranked,
+                   const std::vector<FrozenTrial>& history, std::int64_t number) const {
     Joint out;
     out.number = number;
     std::vector<std::string> names;
@@ -219,11 +240,38 @@ class TpeSampler : public Sampler {
       }
       (r < n_good ? good : bad).add(row, ranked[r]->number);
     }
+    const bool categorical = std::any_of(space.begin(), space.end(), [](const Distribution* d) {
+      return std::holds_alternative<CategoricalDistribution>(*d);
+    });
+    for (const FrozenTrial* t : liars(history, categorical)) {
+      std::size_t d = 0;
+      for (; d < names.size(); ++d) {
+        const auto it = t->params.find(names[d]);
+        if (it == t->params.end() || it->second.distribution != *space[d] ||
+            !contains(*space[d], it->second.internal)) {
+          break;
+        }
+        row[d] = it->second.internal;
+      }
+      if (d == names.size()) bad.add(row, t->number);
+    }
     // A stream of its own: no parameter's generator (keyed by name) draws the same numbers.
     auto rng = detail::param_rng(m_options.seed ^ 0x6a09e667f3bcc909ull, number, "\x01joint");
     const auto values = best_candidate(space, good, bad, rng);
     for (std::size_t d = 0; d < names.size(); ++d) {
       out.values.emplace(names[d], std::pair(*space[d], values[d]));
+    }
+    return out;
+  }
+
+  /// The running trials of `history` that constant_liar counts as bad: none without it, nor over
+  /// a `categorical` space unless lie_on_categorical.
+  std::vector<const FrozenTrial*> liars(const std::vector<FrozenTrial>& history,
+                                        bool categorical) const {
+    std::vector<const FrozenTrial*> out;
+    if (!m_options.constant_liar || (categorical && !m_options.lie_on_categorical)) return out;
+    for (const auto& t : history) {
+      if (t.state == TrialState::running) out.push_back(&t);
     }
     return out;
   }
