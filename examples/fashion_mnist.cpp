@@ -2,7 +2,7 @@
 //
 // What it shows
 //   The whole library at work on a real dataset: the IDX loader, a network built from the
-//   hyperparameters people tune (descent::nn::make_network), and the Trainer with any of the nine
+//   hyperparameters people tune (descent::nn::make_network), and the Trainer with any of the
 //   optimizers. Every epoch prints the training loss and accuracy and, as val_*, the loss and
 //   accuracy on the 10,000 test images; the last line gives the final test accuracy.
 //

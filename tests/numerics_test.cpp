@@ -45,6 +45,14 @@ const std::vector<Config> configs = {
     {"adamw", "amsgrad=true", true},
     {"nadam", "", false},
     {"nadam", "weight_decay=0.01,decoupled_weight_decay=true", true},
+    {"radam", "", false},
+    {"radam", "weight_decay=0.01", true},
+    {"adamax", "", false},
+    {"adamax", "weight_decay=0.01,maximize=true", true},
+    {"rprop", "", false},
+    {"rprop", "eta_minus=0.3,eta_plus=1.5,maximize=true", false},
+    {"asgd", "", true},  // lambd shrinks the weights even at a zero gradient
+    {"asgd", "t0=5,weight_decay=0.01", true},
 };
 
 /// True when no value of the optimizer's state (moments, step counts, mu_product) is NaN.
@@ -233,7 +241,8 @@ TEST_CASE("on_non_finite = skip leaves weights and optimizer state exactly as be
   const float nan = std::numeric_limits<float>::quiet_NaN();
   const float inf = std::numeric_limits<float>::infinity();
   for (const char* optimizer :
-       {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "nadam"}) {
+       {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "nadam",
+        "radam", "adamax", "rprop", "asgd"}) {
     for (const float value : {nan, inf}) {
       INFO(optimizer << ", feature 0 = " << value);
       // One batch per epoch; epoch 3 is poisoned and skipped.

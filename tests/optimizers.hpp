@@ -25,6 +25,10 @@ void for_each_optimizer(F&& f) {
   f(descent::Nadam<S>({.learning_rate = S(0.01), .weight_decay = S(0.01)}));
   f(descent::Nadam<S>({.learning_rate = S(0.01), .weight_decay = S(0.01),
                        .decoupled_weight_decay = true}));
+  f(descent::RAdam<S>({.learning_rate = S(0.01), .weight_decay = S(0.01)}));
+  f(descent::Adamax<S>({.learning_rate = S(0.01), .weight_decay = S(0.01)}));
+  f(descent::Rprop<S>({.learning_rate = S(0.01)}));
+  f(descent::ASGD<S>({.learning_rate = S(0.05), .t0 = S(5), .weight_decay = S(0.01)}));
 }
 
 }  // namespace descent_test

@@ -40,19 +40,22 @@ TEST_CASE("options() prints every option so that make_optimizer rebuilds the sam
   auto opt = descent::make_optimizer<float>("rmsprop", "rho=0.95,centered=true,momentum=0.3");
   const std::string text = opt.options();
   CHECK(text == "learning_rate=0.01,rho=0.95,epsilon=1e-08,momentum=0.3,centered=true,"
-                "weight_decay=0");
+                "weight_decay=0,maximize=false");
   CHECK(descent::make_optimizer<float>("rmsprop", text).options() == text);
 }
 
 TEMPLATE_TEST_CASE("A state_dict round trip resumes training exactly", "[runtime]", float, double) {
   using S = TestType;
   using V = Eigen::Matrix<S, Eigen::Dynamic, 1>;
+  // ASGD with t0=2 averages from its third step on, so the saved mu and ax matter.
+  for (const std::string options : {"learning_rate=0.01", "learning_rate=0.01,t0=2"}) {
   for (const char* name : {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam",
-                           "adamw", "nadam"}) {
-    INFO(name);
+                           "adamw", "nadam", "radam", "adamax", "rprop", "asgd"}) {
+    if (options != "learning_rate=0.01" && std::string(name) != "asgd") continue;
+    INFO(name << " " << options);
     const auto grad_at = [](const V& w, int t) { return V(w * S(0.3) + V::Constant(w.size(), S(t % 2))); };
     V straight = V::LinSpaced(10, -1, 1), g(10);
-    auto a = descent::make_optimizer<S>(name, "learning_rate=0.01");
+    auto a = descent::make_optimizer<S>(name, options);
     a.add_param_group({descent::parameter(straight, g)});
     for (int t = 0; t < 5; ++t) {
       g.noalias() = grad_at(straight, t);
@@ -64,7 +67,7 @@ TEMPLATE_TEST_CASE("A state_dict round trip resumes training exactly", "[runtime
       g.noalias() = grad_at(straight, t);
       a.step();
     }
-    auto b = descent::make_optimizer<S>(name, "learning_rate=0.01");
+    auto b = descent::make_optimizer<S>(name, options);
     b.add_param_group({descent::parameter(resumed, g2)});
     b.load_state_dict(saved);
     for (int t = 5; t < 9; ++t) {
@@ -72,6 +75,89 @@ TEMPLATE_TEST_CASE("A state_dict round trip resumes training exactly", "[runtime
       b.step();
     }
     CHECK((resumed - straight).cwiseAbs().maxCoeff() == 0);
+    CHECK(b.state_dict().buffers == a.state_dict().buffers);
+    CHECK(b.state_dict().scalars == a.state_dict().scalars);
+  }
+  }
+}
+
+TEST_CASE("RAdam, Adamax, Rprop and ASGD by name, with PyTorch's defaults and option keys",
+          "[runtime]") {
+  CHECK(descent::make_optimizer<double>("radam").options() ==
+        "learning_rate=0.001,beta1=0.9,beta2=0.999,epsilon=1e-08,weight_decay=0");
+  CHECK(descent::make_optimizer<double>("adamax").options() ==
+        "learning_rate=0.002,beta1=0.9,beta2=0.999,epsilon=1e-08,weight_decay=0,maximize=false");
+  CHECK(descent::make_optimizer<double>("rprop").options() ==
+        "learning_rate=0.01,eta_minus=0.5,eta_plus=1.2,step_size_min=1e-06,step_size_max=50,"
+        "maximize=false");
+  CHECK(descent::make_optimizer<double>("asgd").options() ==
+        "learning_rate=0.01,lambd=1e-04,alpha=0.75,t0=1e+06,weight_decay=0,maximize=false");
+  const auto names = descent::optimizer_names<float>();
+  for (const char* name : {"radam", "adamax", "rprop", "asgd"}) {
+    CHECK(std::find(names.begin(), names.end(), name) != names.end());
+  }
+  // Bad values name the option.
+  CHECK_THROWS_WITH(descent::make_optimizer<float>("radam", "beta2=1"),
+                    Contains("RAdam") && Contains("beta2"));
+  CHECK_THROWS_WITH(descent::make_optimizer<float>("adamax", "epsilon=0"),
+                    Contains("Adamax") && Contains("epsilon"));
+  CHECK_THROWS_WITH(descent::make_optimizer<float>("rprop", "eta_minus=1"),
+                    Contains("Rprop: eta_minus must be in (0, 1)"));
+  CHECK_THROWS_WITH(descent::make_optimizer<float>("rprop", "eta_plus=0.9"),
+                    Contains("Rprop: eta_plus must be finite and > 1"));
+  CHECK_THROWS_WITH(descent::make_optimizer<float>("rprop", "step_size_min=1,step_size_max=0.5"),
+                    Contains("step_size_max must be finite and >= step_size_min"));
+  CHECK_THROWS_WITH(descent::make_optimizer<float>("asgd", "alpha=-1"),
+                    Contains("ASGD: alpha must be finite and >= 0"));
+  CHECK_THROWS_WITH(descent::make_optimizer<float>("asgd", "lambd=-1"), Contains("lambd"));
+  CHECK_THROWS_WITH(descent::make_optimizer<float>("radam", "maximize=true"),
+                    Contains("unknown option 'maximize'"));  // RAdam has none in PyTorch 1.13
+}
+
+TEST_CASE("ASGD's averaged parameters are its state's ax, also through state_dict", "[runtime]") {
+  // Averaging from the start (t0 = 0): after two steps of SGD from 1, ax is their mean.
+  const descent::ASGD<double> asgd({.learning_rate = 0.1, .lambd = 0, .t0 = 0});
+  Eigen::VectorXd w = Eigen::VectorXd::Ones(3);
+  auto state = asgd.init(w);
+  asgd.step(w, Eigen::VectorXd::Ones(3), state);  // w = 0.9, ax = w (mu 1)
+  asgd.step(w, Eigen::VectorXd::Ones(3), state);  // w = 0.8, mu = 1 / 1: ax = w
+  asgd.step(w, Eigen::VectorXd::Ones(3), state);  // w = 0.7, mu = 1 / 2: ax = (0.8 + 0.7) / 2
+  CHECK(w[0] == Approx(0.7));
+  CHECK(state.ax[0] == Approx(0.75));
+  CHECK(state.mu == Approx(1.0 / 3));
+
+  auto opt = descent::make_optimizer<double>("asgd", "learning_rate=0.1,lambd=0,t0=0");
+  Eigen::VectorXd v = Eigen::VectorXd::Ones(3), g = Eigen::VectorXd::Ones(3);
+  opt.add_param_group({descent::parameter(v, g)});
+  for (int t = 0; t < 3; ++t) opt.step();
+  const auto dict = opt.state_dict();  // keys "<group>.<param>.<field>"
+  const auto ax = std::find_if(dict.buffers.begin(), dict.buffers.end(), [](const auto& kv) {
+    return kv.first.size() > 3 && kv.first.substr(kv.first.size() - 3) == ".ax";
+  });
+  REQUIRE(ax != dict.buffers.end());
+  CHECK(ax->second[0] == Approx(0.75));
+}
+
+TEST_CASE("maximize climbs: the step is the minimizing one with the gradient negated",
+          "[runtime]") {
+  for (const char* name :
+       {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "adamax",
+        "rprop", "asgd"}) {
+    INFO(name);
+    Eigen::VectorXd up = Eigen::VectorXd::LinSpaced(4, -1, 1), g_up(4);
+    Eigen::VectorXd down = up, g_down(4);
+    auto climb = descent::make_optimizer<double>(name, "maximize=true");
+    auto descend = descent::make_optimizer<double>(name);
+    climb.add_param_group({descent::parameter(up, g_up)});
+    descend.add_param_group({descent::parameter(down, g_down)});
+    for (int t = 0; t < 5; ++t) {  // f(w) = -|w - 3|^2 / 2 up, its negation down
+      g_up = -(up.array() - 3).matrix();
+      g_down = (down.array() - 3).matrix();
+      climb.step();
+      descend.step();
+    }
+    CHECK((up - down).cwiseAbs().maxCoeff() == 0);
+    CHECK(up.minCoeff() > -1);  // moved towards 3
   }
 }
 

@@ -161,7 +161,7 @@ TEST_CASE("The trainer refuses bad settings and mismatched data, naming them", "
   // 1e300 is finite: it is too large for float, which is what the message says (not "inf").
   CHECK_THROWS_WITH(T({.learning_rate = 1e300}),
                     Contains("1e+300 is larger than the largest float") && !Contains("inf"));
-  CHECK_THROWS_WITH(T({.optimizer = "adamax"}), Contains("unknown optimizer 'adamax'"));
+  CHECK_THROWS_WITH(T({.optimizer = "adamx"}), Contains("unknown optimizer 'adamx'"));
   CHECK_THROWS_WITH(T({.optimizer_options = "beta3=1"}), Contains("unknown option 'beta3'"));
   auto net = descent::nn::make_network<float>(spiral_spec(), 0);
   T trainer({.progress = T::Progress::none});

@@ -6,7 +6,7 @@ problem with an alternating "shake" term, once entirely in float64 and once
 entirely in float32, and records the parameter vector after every step.  The
 C++ tests replay the same problem with descent's optimizers and compare.
 
-The reference is PyTorch 1.13 (torch.optim), except for NAdam: 1.13 has a bug
+The reference is PyTorch 1.13 (torch.optim, foreach=False), except for NAdam: 1.13 has a bug
 in its momentum-cache product (see the NAdam class below), so this script carries
 its own NAdam step, checked against torch.optim.NAdam with the bug switched
 back on, and generates the data with the corrected rule.
@@ -43,20 +43,28 @@ OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "optim")
 # Our option names and defaults, per optimizer (the defaults equal PyTorch's).
 # The order here is the order options are written in the files.
 _ADAM = dict(learning_rate=1e-3, beta1=0.9, beta2=0.999, epsilon=1e-8,
-             weight_decay=0.0, amsgrad=False, decoupled_weight_decay=False)
+             weight_decay=0.0, amsgrad=False, decoupled_weight_decay=False, maximize=False)
 DEFAULTS = {
-    "sgd": dict(learning_rate=1e-3, weight_decay=0.0),
-    "momentum": dict(learning_rate=1e-3, momentum=0.9, dampening=0.0, weight_decay=0.0),
-    "nesterov": dict(learning_rate=1e-3, momentum=0.9, weight_decay=0.0),
+    "sgd": dict(learning_rate=1e-3, weight_decay=0.0, maximize=False),
+    "momentum": dict(learning_rate=1e-3, momentum=0.9, dampening=0.0, weight_decay=0.0,
+                     maximize=False),
+    "nesterov": dict(learning_rate=1e-3, momentum=0.9, weight_decay=0.0, maximize=False),
     "adagrad": dict(learning_rate=1e-2, lr_decay=0.0, initial_accumulator=0.0,
-                    epsilon=1e-10, weight_decay=0.0),
+                    epsilon=1e-10, weight_decay=0.0, maximize=False),
     "rmsprop": dict(learning_rate=1e-2, rho=0.99, epsilon=1e-8, momentum=0.0,
-                    centered=False, weight_decay=0.0),
-    "adadelta": dict(learning_rate=1.0, rho=0.9, epsilon=1e-6, weight_decay=0.0),
+                    centered=False, weight_decay=0.0, maximize=False),
+    "adadelta": dict(learning_rate=1.0, rho=0.9, epsilon=1e-6, weight_decay=0.0, maximize=False),
     "adam": _ADAM,
     "adamw": dict(_ADAM, weight_decay=1e-2, decoupled_weight_decay=True),
     "nadam": dict(learning_rate=2e-3, beta1=0.9, beta2=0.999, epsilon=1e-8, weight_decay=0.0,
                   momentum_decay=4e-3, decoupled_weight_decay=False),
+    "radam": dict(learning_rate=1e-3, beta1=0.9, beta2=0.999, epsilon=1e-8, weight_decay=0.0),
+    "adamax": dict(learning_rate=2e-3, beta1=0.9, beta2=0.999, epsilon=1e-8, weight_decay=0.0,
+                   maximize=False),
+    "rprop": dict(learning_rate=1e-2, eta_minus=0.5, eta_plus=1.2, step_size_min=1e-6,
+                  step_size_max=50.0, maximize=False),
+    "asgd": dict(learning_rate=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0,
+                 maximize=False),
 }
 
 # (case name, optimizer, non-default options).  Non-default cases use larger
@@ -101,6 +109,35 @@ CASES = [
     ("nadam_betas", "nadam", dict(learning_rate=0.05, beta1=0.8, beta2=0.99, epsilon=1e-6)),
     ("nadam_decoupled", "nadam",
      dict(learning_rate=0.05, decoupled_weight_decay=True, weight_decay=0.05)),
+    # maximize: the gradient negated before weight decay, in every class of 1.13 that has it
+    ("sgd_maximize", "sgd", dict(learning_rate=0.01, weight_decay=0.1, maximize=True)),
+    ("momentum_maximize", "momentum",
+     dict(learning_rate=0.01, momentum=0.8, dampening=0.5, weight_decay=0.01, maximize=True)),
+    ("nesterov_maximize", "nesterov", dict(learning_rate=0.005, weight_decay=0.1, maximize=True)),
+    ("adagrad_maximize", "adagrad",
+     dict(learning_rate=0.1, lr_decay=0.01, weight_decay=0.05, maximize=True)),
+    ("rmsprop_maximize", "rmsprop",
+     dict(learning_rate=0.03, centered=True, momentum=0.5, weight_decay=0.01, maximize=True)),
+    ("adadelta_maximize", "adadelta", dict(learning_rate=0.5, weight_decay=0.01, maximize=True)),
+    ("adam_maximize", "adam", dict(learning_rate=0.05, weight_decay=0.1, maximize=True)),
+    ("adamw_maximize", "adamw", dict(learning_rate=0.05, amsgrad=True, maximize=True)),
+    # the rest of torch.optim 1.13
+    ("radam_default", "radam", {}),
+    ("radam_options", "radam",
+     dict(learning_rate=0.05, beta1=0.8, beta2=0.99, epsilon=1e-6, weight_decay=0.05)),
+    ("adamax_default", "adamax", {}),
+    ("adamax_options", "adamax",
+     dict(learning_rate=0.05, beta1=0.8, beta2=0.99, epsilon=1e-4, weight_decay=0.05)),
+    ("adamax_maximize", "adamax", dict(learning_rate=0.05, weight_decay=0.05, maximize=True)),
+    ("rprop_default", "rprop", {}),
+    ("rprop_options", "rprop",
+     dict(learning_rate=0.05, eta_minus=0.3, eta_plus=1.5, step_size_min=1e-3,
+          step_size_max=0.2)),
+    ("rprop_maximize", "rprop", dict(learning_rate=0.02, step_size_max=0.5, maximize=True)),
+    ("asgd_default", "asgd", {}),
+    ("asgd_options", "asgd",
+     dict(learning_rate=0.05, lambd=1e-2, alpha=0.6, t0=10.0, weight_decay=0.05)),
+    ("asgd_maximize", "asgd", dict(learning_rate=0.01, t0=5.0, maximize=True)),
 ]
 
 
@@ -179,39 +216,57 @@ class NAdam:
 
 def make_optimizer(name, o, param, torch113_nadam=False):
     """Build the reference optimizer for `param`; o holds all options, our names."""
-    lr, wd = o["learning_rate"], o["weight_decay"]
+    lr, wd = o["learning_rate"], o.get("weight_decay", 0.0)
+    mx = o.get("maximize", False)
     if name == "sgd":
-        return torch.optim.SGD([param], lr=lr, weight_decay=wd, foreach=False)
+        return torch.optim.SGD([param], lr=lr, weight_decay=wd, maximize=mx, foreach=False)
     if name == "momentum":
         return torch.optim.SGD([param], lr=lr, momentum=o["momentum"], dampening=o["dampening"],
-                               weight_decay=wd, foreach=False)
+                               weight_decay=wd, maximize=mx, foreach=False)
     if name == "nesterov":
         return torch.optim.SGD([param], lr=lr, momentum=o["momentum"], nesterov=True,
-                               weight_decay=wd, foreach=False)
+                               weight_decay=wd, maximize=mx, foreach=False)
     if name == "adagrad":
         return torch.optim.Adagrad([param], lr=lr, lr_decay=o["lr_decay"], weight_decay=wd,
                                    initial_accumulator_value=o["initial_accumulator"],
-                                   eps=o["epsilon"], foreach=False)
+                                   eps=o["epsilon"], maximize=mx, foreach=False)
     if name == "rmsprop":
         return torch.optim.RMSprop([param], lr=lr, alpha=o["rho"], eps=o["epsilon"],
                                    weight_decay=wd, momentum=o["momentum"],
-                                   centered=o["centered"], foreach=False)
+                                   centered=o["centered"], maximize=mx, foreach=False)
     if name == "adadelta":
         return torch.optim.Adadelta([param], lr=lr, rho=o["rho"], eps=o["epsilon"],
-                                    weight_decay=wd, foreach=False)
+                                    weight_decay=wd, maximize=mx, foreach=False)
     if name in ("adam", "adamw"):
         # decoupled weight decay is exactly AdamW's rule, coupled (L2) is Adam's
         cls = torch.optim.AdamW if o["decoupled_weight_decay"] else torch.optim.Adam
         return cls([param], lr=lr, betas=(o["beta1"], o["beta2"]), eps=o["epsilon"],
-                   weight_decay=wd, amsgrad=o["amsgrad"], foreach=False)
+                   weight_decay=wd, amsgrad=o["amsgrad"], maximize=mx, foreach=False)
+    if name == "radam":
+        return torch.optim.RAdam([param], lr=lr, betas=(o["beta1"], o["beta2"]),
+                                 eps=o["epsilon"], weight_decay=wd, foreach=False)
+    if name == "adamax":
+        return torch.optim.Adamax([param], lr=lr, betas=(o["beta1"], o["beta2"]),
+                                  eps=o["epsilon"], weight_decay=wd, maximize=mx, foreach=False)
+    if name == "rprop":
+        return torch.optim.Rprop([param], lr=lr, etas=(o["eta_minus"], o["eta_plus"]),
+                                 step_sizes=(o["step_size_min"], o["step_size_max"]),
+                                 maximize=mx, foreach=False)
+    if name == "asgd":
+        return torch.optim.ASGD([param], lr=lr, lambd=o["lambd"], alpha=o["alpha"], t0=o["t0"],
+                                weight_decay=wd, maximize=mx, foreach=False)
     if name == "nadam":
         return NAdam(param, lr, o["beta1"], o["beta2"], o["epsilon"], wd, o["momentum_decay"],
                      o["decoupled_weight_decay"], torch113=torch113_nadam)
     raise ValueError(name)
 
 
-def run(opt_factory, problem, dtype):
-    """Run STEPS steps in `dtype`; return the parameter after each step (tensors)."""
+def run(opt_factory, problem, dtype, averaged=None):
+    """Run STEPS steps in `dtype`; return the parameter after each step (tensors).
+
+    With a list for `averaged`, also appends ASGD's averaged parameters (state "ax") after each
+    step to it.
+    """
     # float64 values -> dtype, rounding to nearest (as the C++ test does)
     a, b, s, p0 = (torch.tensor(v, dtype=torch.float64).to(dtype) for v in problem)
     param = p0.clone()
@@ -221,6 +276,8 @@ def run(opt_factory, problem, dtype):
         param.grad = gradient(param, a, b, s, t)
         opt.step()
         trajectory.append(param.clone())
+        if averaged is not None:
+            averaged.append(opt.state[param]["ax"].clone())
     return trajectory
 
 
@@ -271,11 +328,16 @@ def write_case(case, name, options):
         f"initial {numbers(p0, '%.17g')}",
     ]
     final = {}
+    averages = []  # ASGD: its averaged parameters, after the trajectories
     for dtype, label, f in ((torch.float64, "float64", "%.17g"), (torch.float32, "float32", "%.9g")):
-        trajectory = run(lambda p: make_optimizer(name, o, p), problem, dtype)
+        averaged = [] if name == "asgd" else None
+        trajectory = run(lambda p: make_optimizer(name, o, p), problem, dtype, averaged)
         lines.append(label)
         lines += [numbers(p.tolist(), f) for p in trajectory]
         final[label] = trajectory[-1].double()
+        if averaged is not None:
+            averages += [f"averaged_{label}"] + [numbers(p.tolist(), f) for p in averaged]
+    lines += averages
 
     with open(os.path.join(OUT_DIR, case + ".txt"), "w") as out:
         out.write("\n".join(lines) + "\n")

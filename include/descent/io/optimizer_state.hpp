@@ -22,6 +22,7 @@
 
 #include <Eigen/Core>
 
+#include <algorithm>
 #include <filesystem>
 #include <initializer_list>
 #include <stdexcept>
@@ -122,6 +123,39 @@ inline std::string options_without(std::string_view options,
   return rest;
 }
 
+/// `saved` with each option it lacks that `defaults` has, at its default, in `defaults`' order
+/// (then any others): a file written before an option existed (maximize) was made with its default.
+inline std::string with_defaults(std::string_view saved, std::string_view defaults) {
+  std::vector<std::pair<std::string, std::string>> items;
+  descent::detail::for_each_key_value(
+      saved, [&](std::string_view key, std::string_view value) { items.emplace_back(key, value); });
+  std::string text;
+  const auto add = [&](std::string_view key, std::string_view value) {
+    if (!text.empty()) text += ',';
+    text.append(key).append("=").append(value);
+  };
+  descent::detail::for_each_key_value(defaults, [&](std::string_view key, std::string_view value) {
+    const auto it =
+        std::find_if(items.begin(), items.end(), [&](const auto& i) { return i.first == key; });
+    if (it == items.end()) return add(key, value);
+    add(key, it->second);
+    items.erase(it);
+  });
+  for (const auto& [key, value] : items) add(key, value);
+  return text;
+}
+
+/// The options of a default `name`, or "" when the registry does not know it (a class given to
+/// Optimizer directly).
+template <class Scalar>
+std::string default_options(std::string_view name) {
+  try {
+    return make_optimizer<Scalar>(name).options();
+  } catch (const std::invalid_argument&) {
+    return {};
+  }
+}
+
 /// `optimizer` as `r` saved it: every group takes the saved learning rate and weight decay (a
 /// schedule may have changed them); its other options must match. Checks everything first:
 /// on error (CheckpointError starting with `context`) `optimizer` is unchanged.
@@ -139,8 +173,10 @@ void restore_optimizer(const OptimizerRecord<Scalar>& r, Optimizer<Scalar>& opti
                             " parameter groups, the optimizer " +
                             std::to_string(optimizer.group_count()));
     }
+    const std::string defaults = default_options<Scalar>(optimizer.name());
     for (std::size_t g = 0; g < r.group_options.size(); ++g) {
-      const auto saved = options_without(r.group_options[g], {"learning_rate", "weight_decay"});
+      const auto saved = options_without(with_defaults(r.group_options[g], defaults),
+                                         {"learning_rate", "weight_decay"});
       const auto ours = options_without(optimizer.options(g), {"learning_rate", "weight_decay"});
       if (saved != ours) {
         throw InvalidArgument("group " + std::to_string(g) + " was saved with options " + saved +

@@ -12,13 +12,14 @@ namespace descent {
 
 /// Adadelta: steps measured in the units of past steps, so no learning rate is needed.
 ///
-///   g_t     = grad + weight_decay * param                   (when weight_decay != 0)
+///   g_t     = -grad if maximize, else grad;   g_t += weight_decay * param   (when != 0)
 ///   v_t     = rho * v_{t-1} + (1 - rho) * g_t^2
 ///   delta_t = sqrt(u_{t-1} + epsilon) / sqrt(v_t + epsilon) * g_t
 ///   u_t     = rho * u_{t-1} + (1 - rho) * delta_t^2
 ///   param  <- param - learning_rate * delta_t
 ///
-/// Defaults: learning_rate 1.0, rho 0.9, epsilon 1e-6, weight_decay 0 (torch.optim.Adadelta).
+/// Defaults: learning_rate 1.0, rho 0.9, epsilon 1e-6, weight_decay 0, maximize false
+/// (torch.optim.Adadelta).
 /// Zeiler, "ADADELTA: An Adaptive Learning Rate Method", 2012.
 template <RealScalar T>
 class Adadelta {
@@ -36,6 +37,7 @@ class Adadelta {
     Scalar rho = Scalar(0.9);          ///< decay rate of both running averages, in [0, 1)
     Scalar epsilon = Scalar(1e-6);     ///< added inside both square roots (PyTorch's eps), > 0
     Scalar weight_decay = Scalar(0);   ///< L2 penalty added to the gradient, >= 0
+    bool maximize = false;             ///< step up the gradient (maximize the objective)
   };
 
   /// Per tensor: the two running averages and the step count.
@@ -56,7 +58,8 @@ class Adadelta {
     return std::tuple{detail::field("learning_rate", &Options::learning_rate),
                       detail::field("rho", &Options::rho),
                       detail::field("epsilon", &Options::epsilon),
-                      detail::field("weight_decay", &Options::weight_decay)};
+                      detail::field("weight_decay", &Options::weight_decay),
+                      detail::field("maximize", &Options::maximize)};
   }
 
   /// Checks the options; throws std::invalid_argument if one is out of range.
@@ -101,7 +104,7 @@ class Adadelta {
       detail::running_average(acc_delta, delta * delta, o.rho);
       p -= o.learning_rate * delta;
     };
-    return detail::with_l2_decay(o.weight_decay, update);
+    return detail::with_maximize(o.maximize, detail::with_l2_decay(o.weight_decay, update));
   }
 
   Options m_options;

@@ -12,14 +12,14 @@ namespace descent {
 
 /// AdaGrad: per-coordinate step sizes that shrink with the sum of squared gradients seen so far.
 ///
-///   g_t    = grad + weight_decay * param                  (when weight_decay != 0)
+///   g_t    = -grad if maximize, else grad;   g_t += weight_decay * param   (when != 0)
 ///   lr_t   = learning_rate / (1 + (t - 1) * lr_decay)
 ///   s_t    = s_{t-1} + g_t^2,    s_0 = initial_accumulator
 ///   param <- param - lr_t * g_t / (sqrt(s_t) + epsilon)   (epsilon outside the sqrt)
 ///
 /// Defaults: learning_rate 1e-2, lr_decay 0, initial_accumulator 0, epsilon 1e-10,
-/// weight_decay 0 (torch.optim.Adagrad). Duchi, Hazan & Singer, "Adaptive Subgradient Methods
-/// for Online Learning and Stochastic Optimization", JMLR 2011.
+/// weight_decay 0, maximize false (torch.optim.Adagrad). Duchi, Hazan & Singer, "Adaptive
+/// Subgradient Methods for Online Learning and Stochastic Optimization", JMLR 2011.
 template <RealScalar T>
 class AdaGrad {
  public:
@@ -37,6 +37,7 @@ class AdaGrad {
     Scalar initial_accumulator = Scalar(0);  ///< initial sum (initial_accumulator_value), >= 0
     Scalar epsilon = Scalar(1e-10);          ///< added to sqrt(sum) (PyTorch's eps), > 0
     Scalar weight_decay = Scalar(0);         ///< L2 penalty added to the gradient, >= 0
+    bool maximize = false;                   ///< step up the gradient (maximize the objective)
   };
 
   /// Per tensor: the sum of squared gradients and the step count.
@@ -55,7 +56,8 @@ class AdaGrad {
                       detail::field("lr_decay", &Options::lr_decay),
                       detail::field("initial_accumulator", &Options::initial_accumulator),
                       detail::field("epsilon", &Options::epsilon),
-                      detail::field("weight_decay", &Options::weight_decay)};
+                      detail::field("weight_decay", &Options::weight_decay),
+                      detail::field("maximize", &Options::maximize)};
   }
 
   /// Checks the options; throws std::invalid_argument if one is out of range.
@@ -93,10 +95,12 @@ class AdaGrad {
     const auto lr = static_cast<Scalar>(double(m_options.learning_rate) /
                                         (1.0 + double(t - 1) * double(m_options.lr_decay)));
     const Scalar eps = m_options.epsilon;
-    return detail::with_l2_decay(m_options.weight_decay, [=](auto&& p, const auto& g, auto&& sum) {
+    const auto update = [=](auto&& p, const auto& g, auto&& sum) {
       sum += g * g;
       p -= lr * (g / (detail::sqrt(sum) + eps));
-    });
+    };
+    return detail::with_maximize(m_options.maximize,
+                                 detail::with_l2_decay(m_options.weight_decay, update));
   }
 
   Options m_options;

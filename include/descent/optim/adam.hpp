@@ -37,6 +37,7 @@ class AdamFamily {
     Scalar weight_decay = Self::default_weight_decay;
     bool amsgrad = false;
     bool decoupled_weight_decay = Self::default_decoupled;
+    bool maximize = false;
   };
   struct State : AdamState<Scalar> {};  // a type of its own for Adam and for AdamW
 
@@ -47,7 +48,8 @@ class AdamFamily {
                       field("epsilon", &Options::epsilon),
                       field("weight_decay", &Options::weight_decay),
                       field("amsgrad", &Options::amsgrad),
-                      field("decoupled_weight_decay", &Options::decoupled_weight_decay)};
+                      field("decoupled_weight_decay", &Options::decoupled_weight_decay),
+                      field("maximize", &Options::maximize)};
   }
 
   explicit AdamFamily(const Options& options) : m_options(options) {
@@ -101,7 +103,7 @@ class AdamFamily {
 
     const auto update = [=](auto&& p, const auto& g, auto&& m, auto&& v, auto&& v_max) {
       running_average(m, g, o.beta1);
-      v = v * o.beta2 + (Scalar(1) - o.beta2) * g * g;
+      running_square_average(v, g, o.beta2);
       if (decoupled) p *= decay;
       if (o.amsgrad) {
         v_max = v_max.max(v);
@@ -110,7 +112,7 @@ class AdamFamily {
         p -= step_size * (m / (sqrt(v) / bias_correction2_sqrt + o.epsilon));
       }
     };
-    return with_l2_decay(l2, update);
+    return with_maximize(o.maximize, with_l2_decay(l2, update));
   }
 
   Options m_options;
@@ -120,7 +122,8 @@ class AdamFamily {
 
 /// Adam: momentum (first moment) divided by an RMS (second moment), both bias-corrected.
 ///
-///   g_t   = grad + weight_decay * param                      (L2, when not decoupled)
+///   g_t   = -grad if maximize, else grad
+///   g_t  += weight_decay * param                             (L2, when not decoupled)
 ///   param <- param * (1 - learning_rate * weight_decay)      (decoupled_weight_decay, AdamW)
 ///   m_t   = beta1 * m_{t-1} + (1 - beta1) * g_t
 ///   v_t   = beta2 * v_{t-1} + (1 - beta2) * g_t^2
@@ -129,8 +132,9 @@ class AdamFamily {
 ///   epsilon)
 ///
 /// Defaults: learning_rate 1e-3, beta1 0.9, beta2 0.999, epsilon 1e-8, weight_decay 0,
-/// amsgrad false, decoupled_weight_decay false (torch.optim.Adam). Kingma & Ba, "Adam: A Method
-/// for Stochastic Optimization", ICLR 2015; AMSGrad: Reddi, Kale & Kumar, ICLR 2018.
+/// amsgrad false, decoupled_weight_decay false, maximize false (torch.optim.Adam). Kingma & Ba,
+/// "Adam: A Method for Stochastic Optimization", ICLR 2015; AMSGrad: Reddi, Kale & Kumar, ICLR
+/// 2018.
 template <RealScalar T>
 class Adam : public detail::AdamFamily<T, Adam<T>> {
   using Base = detail::AdamFamily<T, Adam<T>>;
@@ -158,8 +162,8 @@ class Adam : public detail::AdamFamily<T, Adam<T>> {
 /// The rule is Adam's above with decoupled_weight_decay true.
 ///
 /// Defaults: learning_rate 1e-3, beta1 0.9, beta2 0.999, epsilon 1e-8, weight_decay 1e-2,
-/// amsgrad false, decoupled_weight_decay true (torch.optim.AdamW). Loshchilov & Hutter,
-/// "Decoupled Weight Decay Regularization", ICLR 2019.
+/// amsgrad false, decoupled_weight_decay true, maximize false (torch.optim.AdamW). Loshchilov &
+/// Hutter, "Decoupled Weight Decay Regularization", ICLR 2019.
 template <RealScalar T>
 class AdamW : public detail::AdamFamily<T, AdamW<T>> {
   using Base = detail::AdamFamily<T, AdamW<T>>;

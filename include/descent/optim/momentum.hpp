@@ -7,12 +7,12 @@ namespace descent {
 
 /// SGD with (heavy-ball) momentum: a velocity that remembers past gradients.
 ///
-///   g_t = grad + weight_decay * param                        (when weight_decay != 0)
+///   g_t = -grad if maximize, else grad;   g_t += weight_decay * param   (when != 0)
 ///   b_1 = g_1;   b_t = momentum * b_{t-1} + (1 - dampening) * g_t
 ///   param <- param - learning_rate * b_t
 /// With momentum 0 this is plain SGD (b_t = g_t): dampening is ignored, as in PyTorch.
 ///
-/// Defaults: learning_rate 1e-3, momentum 0.9, dampening 0, weight_decay 0
+/// Defaults: learning_rate 1e-3, momentum 0.9, dampening 0, weight_decay 0, maximize false
 /// (torch.optim.SGD with momentum, nesterov=False). Polyak, "Some methods of speeding up the
 /// convergence of iteration methods", 1964.
 template <RealScalar T>
@@ -31,6 +31,7 @@ class Momentum {
     Scalar momentum = Scalar(0.9);        ///< weight of b_{t-1} in b_t, >= 0
     Scalar dampening = Scalar(0);         ///< b_t adds (1 - dampening) * g_t, in [0, 1]
     Scalar weight_decay = Scalar(0);      ///< L2 penalty added to the gradient, >= 0
+    bool maximize = false;                ///< step up the gradient (maximize the objective)
   };
   /// Per tensor: the momentum buffer and the step count.
   struct State : detail::MomentumState<Scalar> {};
@@ -40,7 +41,8 @@ class Momentum {
     return std::tuple{detail::field("learning_rate", &Options::learning_rate),
                       detail::field("momentum", &Options::momentum),
                       detail::field("dampening", &Options::dampening),
-                      detail::field("weight_decay", &Options::weight_decay)};
+                      detail::field("weight_decay", &Options::weight_decay),
+                      detail::field("maximize", &Options::maximize)};
   }
 
   /// Checks the options; throws std::invalid_argument if one is out of range.
@@ -69,7 +71,7 @@ class Momentum {
     // As torch.optim.SGD: with momentum 0 there is no buffer, so dampening has nothing to damp.
     const Scalar dampening = o.momentum == Scalar(0) ? Scalar(0) : o.dampening;
     detail::heavy_ball_step(team, class_name, param, grad, state, o.learning_rate, o.momentum,
-                            dampening, o.weight_decay, /*nesterov=*/false);
+                            dampening, o.weight_decay, /*nesterov=*/false, o.maximize);
   }
 
  private:

@@ -123,7 +123,7 @@ class Nadam {
 
     const auto update = [=](auto&& p, const auto& g, auto&& m, auto&& v) {
       detail::running_average(m, g, o.beta1);
-      v = v * o.beta2 + (Scalar(1) - o.beta2) * g * g;
+      detail::running_square_average(v, g, o.beta2);
       if (decoupled) p *= decay;
       const auto denom = detail::sqrt(v / bias_correction2) + o.epsilon;
       p -= grad_coef * (g / denom) + avg_coef * (m / denom);

@@ -8,11 +8,11 @@ namespace descent {
 
 /// Nesterov accelerated gradient (NAG): momentum that looks one step ahead.
 ///
-///   g_t = grad + weight_decay * param                        (when weight_decay != 0)
+///   g_t = -grad if maximize, else grad;   g_t += weight_decay * param   (when != 0)
 ///   b_1 = g_1;   b_t = momentum * b_{t-1} + g_t
 ///   param <- param - learning_rate * (g_t + momentum * b_t)
 ///
-/// Defaults: learning_rate 1e-3, momentum 0.9, weight_decay 0 (torch.optim.SGD with
+/// Defaults: learning_rate 1e-3, momentum 0.9, weight_decay 0, maximize false (torch.optim.SGD with
 /// nesterov=True, which requires dampening 0 and momentum > 0). Nesterov, 1983; in this form
 /// Sutskever et al., "On the importance of initialization and momentum in deep learning", 2013.
 template <RealScalar T>
@@ -30,6 +30,7 @@ class Nesterov {
     Scalar learning_rate = Scalar(1e-3);  ///< step size (PyTorch's lr), >= 0
     Scalar momentum = Scalar(0.9);        ///< weight of b_{t-1} in b_t and of b_t in the step, > 0
     Scalar weight_decay = Scalar(0);      ///< L2 penalty added to the gradient, >= 0
+    bool maximize = false;                ///< step up the gradient (maximize the objective)
   };
   /// Per tensor: the momentum buffer and the step count.
   struct State : detail::MomentumState<Scalar> {};
@@ -38,7 +39,8 @@ class Nesterov {
   static constexpr auto option_fields() {
     return std::tuple{detail::field("learning_rate", &Options::learning_rate),
                       detail::field("momentum", &Options::momentum),
-                      detail::field("weight_decay", &Options::weight_decay)};
+                      detail::field("weight_decay", &Options::weight_decay),
+                      detail::field("maximize", &Options::maximize)};
   }
 
   /// PyTorch users may spell out dampening=0 (torch.optim.SGD's nesterov=True requires it):
@@ -78,7 +80,7 @@ class Nesterov {
             const StepTeam* team = nullptr) const {
     const Options& o = m_options;
     detail::heavy_ball_step(team, class_name, param, grad, state, o.learning_rate, o.momentum,
-                            Scalar(0), o.weight_decay, /*nesterov=*/true);
+                            Scalar(0), o.weight_decay, /*nesterov=*/true, o.maximize);
   }
 
  private:

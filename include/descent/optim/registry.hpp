@@ -1,7 +1,7 @@
 #pragma once
 // Optimizers by name: the registry behind make_optimizer, the Trainer's and the tuner's
-// `optimizer = "..."`, and checkpoints. The nine built-in classes are registered from the start;
-// register_optimizer adds a user's class, which is then used by name exactly like them.
+// `optimizer = "..."`, and checkpoints. The thirteen built-in classes are registered from the
+// start; register_optimizer adds a user's class, which is then used by name exactly like them.
 //
 //   template <descent::RealScalar T> class AdaBelief { ... };   // meets descent::StepOptimizer
 //   descent::register_optimizer<AdaBelief>();                    // for float and double
@@ -11,11 +11,15 @@
 #include <descent/optim/adadelta.hpp>
 #include <descent/optim/adagrad.hpp>
 #include <descent/optim/adam.hpp>
+#include <descent/optim/adamax.hpp>
+#include <descent/optim/asgd.hpp>
 #include <descent/optim/concept.hpp>
 #include <descent/optim/momentum.hpp>
 #include <descent/optim/nadam.hpp>
 #include <descent/optim/nesterov.hpp>
+#include <descent/optim/radam.hpp>
 #include <descent/optim/rmsprop.hpp>
+#include <descent/optim/rprop.hpp>
 #include <descent/optim/runtime_optimizer.hpp>
 #include <descent/optim/sgd.hpp>
 
@@ -36,10 +40,11 @@ struct OptimizerList {};
 template <class Scalar>
 using BuiltinOptimizers =
     OptimizerList<SGD<Scalar>, Momentum<Scalar>, Nesterov<Scalar>, AdaGrad<Scalar>, RMSProp<Scalar>,
-                  Adadelta<Scalar>, Adam<Scalar>, AdamW<Scalar>, Nadam<Scalar>>;
+                  Adadelta<Scalar>, Adam<Scalar>, AdamW<Scalar>, Nadam<Scalar>, RAdam<Scalar>,
+                  Adamax<Scalar>, Rprop<Scalar>, ASGD<Scalar>>;
 
 // That each meets StepOptimizer is checked where they are registered (GroupOf<O>) and by the
-// tests, not by a static_assert here: checking the concept for all eighteen classes costs every
+// tests, not by a static_assert here: checking the concept for all twenty-six classes costs every
 // program that includes this header a third of its parsing time.
 
 /// Calls f(O{}) with the default-constructed built-in class named `name`; returns false when
@@ -175,9 +180,9 @@ std::vector<std::string> optimizer_names() {
 }
 
 /// The optimizer called `name` (sgd, momentum, nesterov, adagrad, rmsprop, adadelta, adam, adamw,
-/// nadam, or any registered one) with its defaults (PyTorch's) overridden by `options`,
-/// "key=value,..." in the Options field names. Unknown names, unknown keys and bad values throw
-/// std::invalid_argument listing the valid ones.
+/// nadam, radam, adamax, rprop, asgd, or any registered one) with its defaults (PyTorch's)
+/// overridden by `options`, "key=value,..." in the Options field names. Unknown names, unknown keys
+/// and bad values throw std::invalid_argument listing the valid ones.
 template <RealScalar Scalar>
 Optimizer<Scalar> make_optimizer(std::string_view name, std::string_view options = {}) {
   return detail::OptimizerRegistry<Scalar>::instance().find(name).make(options);

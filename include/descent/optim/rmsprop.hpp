@@ -13,7 +13,7 @@ namespace descent {
 
 /// RMSProp: divide the step by a running RMS of recent gradients.
 ///
-///   g_t   = grad + weight_decay * param                     (when weight_decay != 0)
+///   g_t   = -grad if maximize, else grad;   g_t += weight_decay * param   (when != 0)
 ///   v_t   = rho * v_{t-1} + (1 - rho) * g_t^2
 ///   a_t   = rho * a_{t-1} + (1 - rho) * g_t                  (centered only)
 ///   d_t   = sqrt(v_t - a_t^2) + epsilon   if centered,  sqrt(v_t) + epsilon  otherwise
@@ -22,11 +22,11 @@ namespace descent {
 ///   = 0)
 ///
 /// Defaults: learning_rate 1e-2, rho 0.99 (PyTorch's alpha), epsilon 1e-8, momentum 0,
-/// centered false, weight_decay 0 (torch.optim.RMSprop). The centered variance is clamped at 0,
-/// where rounding could otherwise make it negative and the step NaN, and kept at inf when
-/// square_avg has overflowed (float g^2 > 3.4e38), where inf - inf would be NaN.
-/// Hinton, Srivastava & Swersky, Neural Networks for Machine Learning, lecture 6e, 2012;
-/// centered form: Graves, "Generating Sequences With Recurrent Neural Networks", 2013.
+/// centered false, weight_decay 0, maximize false (torch.optim.RMSprop). The centered variance is
+/// clamped at 0, where rounding could otherwise make it negative and the step NaN, and kept at inf
+/// when square_avg has overflowed (float g^2 > 3.4e38), where inf - inf would be NaN. Hinton,
+/// Srivastava & Swersky, Neural Networks for Machine Learning, lecture 6e, 2012; centered form:
+/// Graves, "Generating Sequences With Recurrent Neural Networks", 2013.
 template <RealScalar T>
 class RMSProp {
  public:
@@ -45,6 +45,7 @@ class RMSProp {
     Scalar momentum = Scalar(0);          ///< weight of b_{t-1} in b_t; 0 means no buffer, >= 0
     bool centered = false;                ///< divide by sqrt(v_t - a_t^2), not sqrt(v_t)
     Scalar weight_decay = Scalar(0);      ///< L2 penalty added to the gradient, >= 0
+    bool maximize = false;                ///< step up the gradient (maximize the objective)
   };
 
   /// grad_avg is sized only when centered, momentum_buffer only when momentum > 0.
@@ -69,7 +70,8 @@ class RMSProp {
                       detail::field("epsilon", &Options::epsilon),
                       detail::field("momentum", &Options::momentum),
                       detail::field("centered", &Options::centered),
-                      detail::field("weight_decay", &Options::weight_decay)};
+                      detail::field("weight_decay", &Options::weight_decay),
+                      detail::field("maximize", &Options::maximize)};
   }
 
   /// Checks the options; throws std::invalid_argument if one is out of range.
@@ -143,7 +145,7 @@ class RMSProp {
         finish(detail::sqrt(square_avg) + o.epsilon);
       }
     };
-    return detail::with_l2_decay(o.weight_decay, update);
+    return detail::with_maximize(o.maximize, detail::with_l2_decay(o.weight_decay, update));
   }
 
   Options m_options;

@@ -12,10 +12,10 @@ namespace descent {
 
 /// Stochastic gradient descent, the plain step down the gradient.
 ///
-///   g_t = grad + weight_decay * param            (when weight_decay != 0)
+///   g_t = -grad if maximize, else grad;   g_t += weight_decay * param   (when != 0)
 ///   param <- param - learning_rate * g_t
 ///
-/// Defaults: learning_rate 1e-3, weight_decay 0 (torch.optim.SGD with momentum=0).
+/// Defaults: learning_rate 1e-3, weight_decay 0, maximize false (torch.optim.SGD with momentum=0).
 /// Robbins & Monro, "A Stochastic Approximation Method", 1951.
 template <RealScalar T>
 class SGD {
@@ -31,6 +31,7 @@ class SGD {
   struct Options {
     Scalar learning_rate = Scalar(1e-3);  ///< step size (PyTorch's lr), >= 0
     Scalar weight_decay = Scalar(0);      ///< L2 penalty added to the gradient, >= 0
+    bool maximize = false;                ///< step up the gradient (maximize the objective)
   };
 
   /// SGD keeps no moments; the step count is there so every State looks alike.
@@ -43,7 +44,8 @@ class SGD {
   /// The Options fields with their names, for "key=value" parsing and printing.
   static constexpr auto option_fields() {
     return std::tuple{detail::field("learning_rate", &Options::learning_rate),
-                      detail::field("weight_decay", &Options::weight_decay)};
+                      detail::field("weight_decay", &Options::weight_decay),
+                      detail::field("maximize", &Options::maximize)};
   }
 
   /// Checks the options; throws std::invalid_argument if one is negative or not finite.
@@ -75,8 +77,9 @@ class SGD {
   auto next_update(State& state) const {
     ++state.step;
     const Scalar lr = m_options.learning_rate;
-    return detail::with_l2_decay(m_options.weight_decay,
-                                 [lr](auto&& p, const auto& g) { p -= lr * g; });
+    return detail::with_maximize(
+        m_options.maximize, detail::with_l2_decay(m_options.weight_decay,
+                                                  [lr](auto&& p, const auto& g) { p -= lr * g; }));
   }
 
   Options m_options;

@@ -50,6 +50,23 @@ void running_average(Avg&& avg, const X& x, Scalar rate) {
   avg = avg * rate + x * (Scalar(1) - rate);
 }
 
+/// sq <- rate * sq + (1 - rate) * x * x, PyTorch's sq.mul_(rate).addcmul_(x, x, value=1-rate).
+template <class Sq, class X, class Scalar>
+void running_square_average(Sq&& sq, const X& x, Scalar rate) {
+  sq = sq * rate + (Scalar(1) - rate) * x * x;
+}
+
+/// Wraps a chunk update so it sees -g in place of g when `maximize` is set (PyTorch's maximize,
+/// which negates the gradient first, before any weight decay: wrap with_l2_decay's result).
+/// The sign is a factor of +-1, exact, so maximizing costs no second instantiation of the update.
+template <class Update>
+auto with_maximize(bool maximize, Update update) {
+  return [sign = maximize ? -1.0 : 1.0, update](auto&& p, const auto& g, auto&&... s) {
+    using T = typename std::decay_t<decltype(g)>::Scalar;
+    update(p, T(sign) * g, s...);
+  };
+}
+
 /// Wraps a chunk update so it sees g + weight_decay * p (L2 decay, "coupled") in place of g.
 /// PyTorch adds the term only when weight_decay != 0, so a zero decay never reads p into g.
 template <class Scalar, class Update>
