@@ -25,6 +25,7 @@
 #include <descent/error.hpp>
 #include <descent/tune/detail/param_value_text.hpp>
 #include <descent/tune/detail/schema.hpp>
+#include <descent/tune/detail/sqlite_file.hpp>
 #include <descent/tune/detail/sqlite_statement.hpp>
 #include <descent/tune/detail/workers.hpp>
 #include <descent/tune/storage.hpp>
@@ -32,7 +33,6 @@
 
 #include <sqlite3.h>
 
-#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -45,7 +45,6 @@
 #include <string>
 #include <vector>
 
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 namespace descent::tune {
@@ -54,33 +53,6 @@ namespace detail {
 
 inline double unix_seconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-/// Whether `path` (or, if it does not exist, its folder) is on a read-only file system.
-inline bool on_read_only_file_system(const std::string& path) {
-  struct statvfs fs {};
-  if (::statvfs(path.c_str(), &fs) != 0) {
-    const auto folder = std::filesystem::path(path).parent_path();
-    if (::statvfs(folder.empty() ? "." : folder.c_str(), &fs) != 0) return false;
-  }
-  return (fs.f_flag & ST_RDONLY) != 0;
-}
-
-/// `path` as an SQLite URI ("file:" and the path, %-escaped), to open with query parameters.
-inline std::string sqlite_uri(const std::string& path) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out = "file:";
-  for (const char ch : path) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) || c == '/' || c == '.' || c == '-' || c == '_' || c == '~') {
-      out += char(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
 }
 
 }  // namespace detail
