@@ -374,6 +374,11 @@ class Study {
   /// each), then starts the next trial: a queued one, else a new one; none when the study holds
   /// `limit` trials.
   std::optional<Trial> start(std::int64_t limit) {
+    // One job at a time: a dead trial's retry is queued before another job counts the trials
+    // for max_trials, so it is run rather than left waiting past the limit. (Workers in other
+    // processes count without this lock; a retry queued after one of them found the study full
+    // waits for the next optimize().)
+    std::unique_lock starting(m_start_mutex);
     const auto dead = m_options.storage->fail_stale_trials(m_id);
     if (!dead.empty() && m_options.failed_trial_callback) {
       for (const auto& t : trials()) {
@@ -382,6 +387,7 @@ class Study {
       }
     }
     auto trial = m_options.storage->start_trial(m_id, limit);
+    starting.unlock();
     if (!trial) return std::nullopt;
     {
       std::lock_guard lock(m_running_mutex);
@@ -448,6 +454,7 @@ class Study {
   Options m_options;
   std::int64_t m_id = -1;
   std::mutex m_running_mutex;
+  std::mutex m_start_mutex;  // held while a job declares dead trials and starts its next one
   std::set<std::int64_t> m_running;
   std::atomic<bool> m_stop{false};
 };
