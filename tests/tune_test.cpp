@@ -1,6 +1,6 @@
 // descent::tune: search spaces and their errors, samplers (reproducible per seed, grid coverage,
-// TPE against random search), pruners on constructed learning curves, the study's bookkeeping, and
-// the SQLite storage across Study objects, processes and a killed worker.
+// TPE against random search), the study's bookkeeping, and the SQLite storage across Study
+// objects, processes and a killed worker. The pruners: tune_pruners_test.cpp.
 
 #include <descent/tune.hpp>
 #include "../bench/tune_functions.hpp"
@@ -395,82 +395,6 @@ TEST_CASE("TPE beats random search at equal budget on Branin, Hartmann-6 and a n
        << "; noisy quadratic TPE " << tpe_noisy << " random " << random_noisy);
 }
 
-// ---- pruners ----------------------------------------------------------------------------------------
-
-namespace {
-tune::FrozenTrial curve(std::int64_t id, TrialState state, std::vector<double> values) {
-  tune::FrozenTrial t;
-  t.id = t.number = id;
-  t.state = state;
-  for (std::size_t i = 0; i < values.size(); ++i) t.intermediate[std::int64_t(i) + 1] = values[i];
-  if (state == TrialState::complete && !values.empty()) t.value = values.back();
-  return t;
-}
-}  // namespace
-
-TEST_CASE("The median pruner stops a trial worse than the completed trials' median at that step") {
-  tune::MedianPruner pruner({.n_startup_trials = 3, .n_warmup_steps = 2});
-  std::vector<tune::FrozenTrial> done = {curve(0, TrialState::complete, {1.0, 0.8, 0.6, 0.5}),
-                                         curve(1, TrialState::complete, {0.9, 0.7, 0.5, 0.4}),
-                                         curve(2, TrialState::complete, {1.2, 1.0, 0.9, 0.8})};
-  // Median at step 3: 0.6. A trial at 0.7 is pruned; at 0.55 it goes on.
-  CHECK(pruner.prune(done, Direction::minimize, curve(9, TrialState::running, {1.0, 0.9, 0.7})));
-  CHECK_FALSE(pruner.prune(done, Direction::minimize, curve(9, TrialState::running, {1.0, 0.9, 0.55})));
-  // Its best so far counts, not its last value.
-  CHECK_FALSE(pruner.prune(done, Direction::minimize, curve(9, TrialState::running, {1.0, 0.5, 0.7})));
-  // Warm-up: step 1 is never pruned, however bad.
-  CHECK_FALSE(pruner.prune(done, Direction::minimize, curve(9, TrialState::running, {50.0})));
-  // Maximizing, the same numbers read the other way.
-  CHECK(pruner.prune(done, Direction::maximize, curve(9, TrialState::running, {0.1, 0.1, 0.55})));
-  // Fewer completed trials than n_startup_trials: no pruning.
-  done.pop_back();
-  CHECK_FALSE(pruner.prune(done, Direction::minimize, curve(9, TrialState::running, {1.0, 0.9, 5.0})));
-}
-
-TEST_CASE("ASHA promotes only the top 1/eta of each rung") {
-  tune::SuccessiveHalvingPruner asha({.min_resource = 1, .reduction_factor = 3});
-  CHECK(asha.rung_step(0) == 1);
-  CHECK(asha.rung_step(2) == 9);
-  // Six trials already reached rung 0 (step 1) with these values.
-  std::vector<tune::FrozenTrial> trials;
-  const double rung0[] = {0.5, 0.9, 0.3, 0.8, 0.7, 0.6};
-  for (int i = 0; i < 6; ++i) trials.push_back(curve(i, TrialState::pruned, {rung0[i]}));
-  // With itself, 7 values: the top 7 / 3 = 2 go on. 0.4 ranks second: promoted; 0.55 third: pruned.
-  CHECK_FALSE(asha.prune(trials, Direction::minimize, curve(9, TrialState::running, {0.4})));
-  CHECK(asha.prune(trials, Direction::minimize, curve(9, TrialState::running, {0.55})));
-  // Between rungs (step 2) nothing is decided, even on a bad value.
-  CHECK_FALSE(asha.prune(trials, Direction::minimize, curve(9, TrialState::running, {0.4, 5.0})));
-  // At rung 1 (step 3) it competes with those that reached step 3: only trial 2, at 0.2.
-  trials[2] = curve(2, TrialState::running, {0.3, 0.25, 0.2});
-  CHECK(asha.prune(trials, Direction::minimize, curve(9, TrialState::running, {0.4, 0.3, 0.25})));
-  CHECK_FALSE(asha.prune(trials, Direction::minimize, curve(9, TrialState::running, {0.4, 0.3, 0.15})));
-  // The first trial to reach a rung is the best there: promoted.
-  CHECK_FALSE(asha.prune({}, Direction::minimize, curve(9, TrialState::running, {9.0})));
-  CHECK_THROWS_WITH(tune::SuccessiveHalvingPruner({.reduction_factor = 1}), Catch::Contains("reduction_factor") && Catch::Contains("1"));
-}
-
-TEST_CASE("A study with ASHA prunes most trials of a task whose curves rank early") {
-  tune::Study study({.sampler = std::make_shared<tune::RandomSampler>(2),
-                     .pruner = std::make_shared<tune::SuccessiveHalvingPruner>()});
-  int epochs = 0;
-  study.optimize([&](tune::Trial& t) {
-    const double quality = t.suggest_float("q", 0, 1);
-    double loss = 0;
-    for (int epoch = 1; epoch <= 9; ++epoch) {
-      ++epochs;
-      loss = quality + 1.0 / epoch;
-      t.report(loss, epoch);
-      if (t.should_prune()) t.prune();
-    }
-    return loss;
-  }, 30);
-  int pruned = 0;
-  for (const auto& t : study.trials()) pruned += t.state == TrialState::pruned;
-  CHECK(pruned >= 15);
-  CHECK(epochs < 30 * 9 / 2);
-  CHECK(study.best_trial().get_float("q") < 0.2);
-}
-
 // ---- the study ------------------------------------------------------------------------------------
 
 TEST_CASE("Exceptions and NaN mark a trial failed, TrialPruned pruned, and the study goes on") {
@@ -839,7 +763,7 @@ TEST_CASE("Integer parameters over the widest int64 spaces stay on their grid an
   });
 }
 
-TEST_CASE("ASHA decides a report at the largest step without overflowing its rungs") {
+TEST_CASE("ASHA decides a report at the largest step without overflowing its rungs", "[pruner]") {
   tune::SuccessiveHalvingPruner asha;
   tune::FrozenTrial trial;
   trial.id = 0;

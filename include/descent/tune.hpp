@@ -1,7 +1,8 @@
 #pragma once
 // descent::tune: hyperparameter search with studies, samplers (grid, random, TPE, portfolios),
-// pruners (median, ASHA) and storages (memory, SQLite, and PostgreSQL when built with libpq, see
-// open_storage.hpp). Link descent::tune (it brings SQLite); descent.hpp does not include it.
+// pruners (median, ASHA, Hyperband, threshold, patience) and storages (memory, SQLite, and
+// PostgreSQL when built with libpq, see open_storage.hpp). Link descent::tune (it brings SQLite);
+// descent.hpp does not include it.
 
 #include <descent/tune/distributions.hpp>
 #include <descent/tune/frozen_trial.hpp>
